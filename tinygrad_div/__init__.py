@@ -1,0 +1,19 @@
+"""tinygrad_div: a small, exact autograd engine on numpy, grown from a learner's notes on backprop."""
+
+# value first: it wires the graph modules (ops, autograd) that refer back to it
+from tinygrad_div.value import Value  # isort: skip
+
+from tinygrad_div.anomaly import AnomalyError, detect_anomaly
+from tinygrad_div.autograd import grad
+from tinygrad_div.errors import BackwardError, DataError, ShapeError
+from tinygrad_div.function import Function, registered_ops
+from tinygrad_div.gradcheck import GradcheckError, gradcheck, gradgradcheck
+from tinygrad_div.mode import enable_grad, is_grad_enabled, no_grad, set_grad_enabled
+
+__all__ = [
+    "Value", "Function", "registered_ops", "grad",
+    "no_grad", "enable_grad", "set_grad_enabled", "is_grad_enabled",
+    "gradcheck", "gradgradcheck", "GradcheckError",
+    "detect_anomaly", "AnomalyError",
+    "DataError", "ShapeError", "BackwardError",
+]

@@ -1,0 +1,206 @@
+"""Backpropagation: walk the recorded graph from the output back to the leaves.
+
+Order: every node carries the sequence number of its creation, and an op is always
+created after its inputs, so visiting the reachable nodes newest-first is a
+topological order. Collecting them is an explicit-stack walk (no recursion, so a
+chain of a million ops is fine) and the ordering is one C-level sort.
+
+Memory: the gradient flowing into a node is dropped as soon as that node has
+passed it on, and (unless `retain_graph`) what each node saved for backward is
+freed as soon as it has been used.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+
+from tinygrad_div import anomaly
+from tinygrad_div.errors import BackwardError, ShapeError
+from tinygrad_div.mode import state
+from tinygrad_div.ops.shape import broadcast_to, expandable, reducible, sum_to, sum_to_shape
+from tinygrad_div.value import Value, shape_of, to_data
+
+_ndarray = np.ndarray
+
+
+def backward(root: Value, grad: Any = None, *, retain_graph: bool = False, create_graph: bool = False) -> None:
+    """Accumulate d(root)/d(leaf) into the `.grad` of every leaf that requires grad."""
+    seed = _seed(root, grad, create_graph)
+    _run([(root, seed)], retain_graph=retain_graph or create_graph, create_graph=create_graph)
+
+
+def grad(
+    outputs: Value | Sequence[Value],
+    inputs: Value | Sequence[Value],
+    grad_outputs: Any = None,
+    *,
+    retain_graph: bool | None = None,
+    create_graph: bool = False,
+    allow_unused: bool = False,
+) -> tuple:
+    """d(outputs)/d(inputs), returned rather than accumulated into `.grad` (like `torch.autograd.grad`).
+
+    With `create_graph=True` the gradients are Values recorded on a graph of their
+    own, so they can be differentiated again.
+    """
+    outputs = [outputs] if isinstance(outputs, Value) else list(outputs)
+    inputs = [inputs] if isinstance(inputs, Value) else list(inputs)
+    if grad_outputs is None or isinstance(grad_outputs, (Value, np.ndarray, float, int)):
+        grad_outputs = [grad_outputs] * len(outputs) if grad_outputs is None else [grad_outputs]
+    if len(grad_outputs) != len(outputs):
+        raise ValueError(f"grad() got {len(grad_outputs)} grad_outputs for {len(outputs)} outputs")
+    for x in inputs:
+        if not isinstance(x, Value) or not x.requires_grad:
+            raise ValueError("grad() inputs must be Values that require grad")
+    roots = [(out, _seed(out, g, create_graph)) for out, g in zip(outputs, grad_outputs)]
+    capture = dict.fromkeys(inputs)
+    keep = create_graph if retain_graph is None else retain_graph
+    results = _run(roots, retain_graph=keep, create_graph=create_graph, capture=capture)
+    missing = [i for i, x in enumerate(inputs) if results.get(x) is None]
+    if missing and not allow_unused:
+        raise ValueError(f"grad(): input {missing[0]} is not used to compute the outputs (pass allow_unused=True)")
+    return tuple(results.get(x) for x in inputs)
+
+
+def _seed(root: Value, grad: Any, create_graph: bool) -> Any:
+    if not isinstance(root, Value):
+        raise TypeError(f"backward needs a Value, got {type(root).__name__}")
+    if grad is None:
+        if type(root.data) is not float:
+            raise ValueError(
+                f"backward() without a gradient needs a scalar output, this one has shape {root.shape}: "
+                "pass grad=... of that shape, or reduce it first (e.g. .sum())"
+            )
+        seed: Any = 1.0
+    else:
+        seed = grad if create_graph and isinstance(grad, Value) else to_data(grad)
+        if shape_of(getattr(seed, "data", seed)) != root.shape:
+            raise ShapeError(f"backward(): gradient of shape {np.shape(getattr(seed, 'data', seed))} "
+                             f"for an output of shape {root.shape}")
+    if create_graph and not isinstance(seed, Value):
+        seed = Value._wrap(seed, False)
+    return seed
+
+
+def topological_order(roots: Sequence[Value]) -> list[Value]:
+    """The non-leaf Values behind `roots`, each before the inputs of its op (newest first)."""
+    seen = set()
+    stack = []
+    for root in roots:
+        if root._ctx is not None and root not in seen:
+            seen.add(root)
+            stack.append(root)
+    found = []
+    while stack:
+        v = stack.pop()
+        ctx = v._ctx
+        found.append((ctx.sequence, v))
+        for p in ctx.parents:
+            if isinstance(p, Value) and p._ctx is not None and p not in seen:
+                seen.add(p)
+                stack.append(p)
+    found.sort(reverse=True)  # sequence numbers are unique, so Values are never compared
+    return [v for _, v in found]
+
+
+def _run(roots: list, *, retain_graph: bool, create_graph: bool, capture: dict | None = None) -> dict:
+    pending: dict[Value, Any] = {}  # gradient flowing into each Value, dropped once consumed
+    for root, seed in roots:
+        _add(pending, root, seed)
+    order = topological_order([root for root, _ in roots])
+    check_anomaly = state.anomaly
+    previous_mode = state.grad_enabled
+    state.grad_enabled = create_graph  # raw backward records nothing; create_graph records the gradient's graph
+    try:
+        for v in order:
+            g = pending.pop(v, None)
+            if g is None:
+                continue  # no gradient reaches this node
+            if capture is not None:
+                if v in capture:
+                    capture[v] = g
+            elif v._retains_grad:
+                v.grad = g if v.grad is None else v.grad + g
+            ctx = v._ctx
+            if ctx.saved_tensors is None:
+                raise BackwardError(
+                    f"{type(ctx).__name__}: this graph was already used by a backward pass that freed it; "
+                    "pass retain_graph=True to the first backward to go through it twice"
+                )
+            if create_graph:
+                grads = ctx.backward(_GraphContext(ctx, type(ctx).saved_values(ctx, ctx.parents, v)), g)
+            else:
+                grads = ctx.backward(ctx, g)
+                if not retain_graph:
+                    ctx.saved_tensors = None
+            parents = ctx.parents
+            if type(grads) is not tuple:
+                grads = tuple(grads) if type(grads) is list else (grads,)
+            if len(grads) != len(parents):
+                raise BackwardError(
+                    f"{type(ctx).__name__}.backward returned {len(grads)} gradients for {len(parents)} inputs"
+                )
+            if check_anomaly:
+                anomaly.check_backward(ctx, grads, g)
+            for index, (p, pg) in enumerate(zip(parents, grads)):
+                if pg is None or not isinstance(p, Value) or not p.requires_grad:
+                    continue
+                data = p.data
+                if type(pg) is not type(data) or (type(pg) is _ndarray and pg.shape != data.shape):
+                    pg = fit_gradient(pg, data, ctx, index)
+                previous = pending.get(p)
+                pending[p] = pg if previous is None else previous + pg
+    finally:
+        state.grad_enabled = previous_mode
+    # What is left in `pending` flowed into leaves.
+    if capture is None:
+        for leaf, g in pending.items():
+            if leaf.requires_grad:
+                leaf.grad = g if leaf.grad is None else leaf.grad + g
+        return {}
+    for x in capture:
+        if capture[x] is None and x in pending:
+            capture[x] = pending[x]
+    return capture
+
+
+def _add(pending: dict, v: Value, g: Any) -> None:
+    previous = pending.get(v)
+    pending[v] = g if previous is None else previous + g
+
+
+def fit_gradient(g: Any, data: Any, ctx: Any, index: int) -> Any:
+    """Bring a gradient to its input's shape: sum over broadcast axes, or expand a smaller one."""
+    target = shape_of(data)
+    if isinstance(g, Value):
+        if g.shape == target:
+            return g
+        if reducible(g.shape, target):
+            return sum_to(g, target)
+        if expandable(g.shape, target):
+            return broadcast_to(g, target)
+    else:
+        gshape = np.shape(g)
+        if gshape == target or reducible(gshape, target):
+            g = sum_to_shape(np.asarray(g, dtype=np.float64), target)
+            return float(g) if target == () else g
+        if expandable(gshape, target):
+            return np.array(np.broadcast_to(g, target), dtype=np.float64)
+    raise BackwardError(
+        f"{type(ctx).__name__}.backward returned a gradient of shape {np.shape(getattr(g, 'data', g))} "
+        f"for input {index} of shape {target}"
+    )
+
+
+class _GraphContext:
+    """What `backward` sees while its gradient is being recorded: the op's ctx, with Values saved."""
+
+    def __init__(self, ctx: Any, saved: tuple) -> None:
+        self._ctx = ctx
+        self.saved_tensors = saved
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._ctx, name)

@@ -1,0 +1,191 @@
+"""`Function`: the one way an op is defined, built-in or yours (PyTorch's `autograd.Function` contract).
+
+    class Square(Function):
+        '''y = x², dy/dx = 2x'''
+        @staticmethod
+        def forward(ctx, x):
+            ctx.save_for_backward(x)
+            return x * x
+
+        @staticmethod
+        def backward(ctx, grad):
+            (x,) = ctx.saved_tensors
+            return 2 * x * grad
+
+    y = Square.apply(v)
+
+`forward` receives raw data (Python floats for scalars, float64 ndarrays otherwise)
+plus any keyword parameters; `backward` returns one gradient per positional input
+(None where there is none). The engine, not the op, sums a gradient back to its
+input's shape after broadcasting. Write backward with arithmetic and numpy
+functions only: the same rule then runs on raw arrays (fast) and, for higher-order
+gradients, on Values (see `numpy_protocol`), which record a graph of their own.
+
+A `Function` instance is the graph node: it is the `ctx`, it holds the inputs
+(`parents`) and what forward saved, and never its own output, so graphs hold no
+reference cycles.
+"""
+
+from __future__ import annotations
+
+import inspect
+from itertools import count
+from typing import Any, ClassVar
+
+import numpy as np
+
+from tinygrad_div.errors import BackwardError, ShapeError
+from tinygrad_div.mode import state
+from tinygrad_div.value import Data, Value, shape_of, to_data
+
+_ndarray = np.ndarray
+_F64 = np.dtype(np.float64)
+_sequence = count()
+
+
+class Function:
+    """Base class of every op; subclasses define static `forward(ctx, *data, **params)` and `backward(ctx, grad)`."""
+
+    #: every subclass, by "module.QualName"; `registered_ops()` reads it
+    registry: ClassVar[dict[str, type[Function]]] = {}
+
+    # What `tinygrad_div.testing` draws when it gradient-checks the op on its own:
+    #: input domain, one name for all inputs or one per input: "real", "positive", "nonzero"
+    domain: ClassVar[str | tuple[str, ...]] = "real"
+    #: how the input shapes relate: "broadcast" (elementwise) or "matmul"
+    shapes: ClassVar[str] = "broadcast"
+    #: False when backward is not itself differentiable (skip second-derivative checks)
+    twice_differentiable: ClassVar[bool] = True
+
+    saved_tensors: tuple = ()
+
+    def __init_subclass__(cls, register: bool = True, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        if register:
+            Function.registry[f"{cls.__module__}.{cls.__qualname__}"] = cls
+
+    # -- the contract ---------------------------------------------------------------------
+    @staticmethod
+    def forward(ctx: Function, *inputs: Data, **params: Any) -> Data:
+        raise NotImplementedError("a Function subclass must define forward(ctx, *inputs)")
+
+    @staticmethod
+    def backward(ctx: Function, grad: Any) -> Any:
+        raise NotImplementedError("a Function subclass must define backward(ctx, grad)")
+
+    @staticmethod
+    def example_params(*shapes: tuple[int, ...]) -> list[dict[str, Any]]:
+        """Keyword parameters worth gradient-checking for inputs of these shapes."""
+        return [{}]
+
+    @classmethod
+    def saved_values(cls, ctx: Function, inputs: tuple, output: Value) -> tuple:
+        """`saved_tensors` as Values, for differentiating the backward rule itself.
+
+        A saved input or output becomes its Value and anything else a constant. An op
+        that saves an intermediate which depends on its inputs overrides this to
+        recompute it from `inputs` with recorded ops (see Sigmoid).
+        """
+        by_identity = {id(output.data): output}
+        for x in inputs:
+            if isinstance(x, Value):
+                by_identity.setdefault(id(x.data), x)
+        values = []
+        for t in ctx.saved_tensors:
+            if isinstance(t, (float, _ndarray)):
+                known = by_identity.get(id(t))
+                t = known if known is not None else Value._wrap(t, False)
+            values.append(t)
+        return tuple(values)
+
+    # -- what forward and backward may use on ctx -------------------------------------------
+    def save_for_backward(self, *tensors: Any) -> None:
+        self.saved_tensors = tensors
+
+    @property
+    def needs_input_grad(self) -> tuple[bool, ...]:
+        return tuple(isinstance(p, Value) and p.requires_grad for p in self.parents)
+
+    # -- running an op --------------------------------------------------------------------
+    @classmethod
+    def apply(cls, *inputs: Any, **params: Any) -> Value:
+        """Run forward on the inputs' data and, when any input requires grad, record the node."""
+        record = False
+        datas = []
+        for x in inputs:
+            if isinstance(x, Value):
+                datas.append(x.data)
+                if x.requires_grad:
+                    record = True
+            else:
+                datas.append(to_data(x))
+        record = record and state.grad_enabled
+        ctx = object.__new__(cls) if record else _UNRECORDED
+        try:
+            out = cls.forward(ctx, *datas, **params)
+        except ValueError as exc:
+            raise _shape_error(cls, datas, exc) from None
+        if type(out) is not float and (type(out) is not _ndarray or out.dtype is not _F64 or not out.ndim):
+            out = _normalize_output(cls, ctx, out)
+        if state.anomaly:
+            anomaly.check_forward(cls, ctx, datas, out)
+        v = object.__new__(Value)
+        v.data = out
+        v.grad = None
+        v._retains_grad = False
+        if record:
+            ctx.parents = inputs
+            ctx.sequence = next(_sequence)
+            v.requires_grad = True
+            v._ctx = ctx
+        else:
+            v.requires_grad = False
+            v._ctx = None
+        return v
+
+    def __repr__(self) -> str:
+        return f"<{type(self).__name__} node>"
+
+
+class _Unrecorded:
+    """The throwaway ctx forward gets when nothing will be differentiated (no_grad, constants)."""
+
+    def save_for_backward(self, *tensors: Any) -> None:
+        pass
+
+
+_UNRECORDED = _Unrecorded()
+
+
+def _normalize_output(cls: type[Function], ctx: Any, out: Any) -> Data:
+    if isinstance(out, Value):
+        raise BackwardError(f"{cls.__name__}.forward must return raw data (a float or ndarray), not a Value")
+    normalized = to_data(out)
+    saved = getattr(ctx, "saved_tensors", ())
+    if saved and any(t is out for t in saved):
+        # keep "saved the output" recognisable by identity (see Function.saved_values)
+        ctx.saved_tensors = tuple(normalized if t is out else t for t in saved)
+    return normalized
+
+
+def _shape_error(cls: type[Function], datas: list[Data], exc: ValueError) -> ShapeError:
+    shapes = " and ".join(str(shape_of(d)) for d in datas)
+    return ShapeError(f"{cls.__name__}: inputs of shapes {shapes} do not fit: {exc}")
+
+
+def registered_ops(prefix: str | None = None) -> list[type[Function]]:
+    """Every registered Function subclass, optionally only those whose module starts with `prefix`."""
+    return [
+        op for op in Function.registry.values()
+        if prefix is None or op.__module__ == prefix or op.__module__.startswith(prefix + ".")
+    ]
+
+
+def input_count(op: type[Function]) -> int:
+    """How many positional inputs `op.forward` takes (after ctx)."""
+    parameters = list(inspect.signature(op.forward).parameters.values())[1:]
+    kinds = (inspect.Parameter.POSITIONAL_ONLY, inspect.Parameter.POSITIONAL_OR_KEYWORD)
+    return sum(1 for p in parameters if p.kind in kinds and p.default is inspect.Parameter.empty)
+
+
+from tinygrad_div import anomaly  # noqa: E402  (anomaly needs Function's module loaded)

@@ -1,0 +1,167 @@
+"""`gradcheck` and `gradgradcheck`: analytic gradients against central finite differences.
+
+    gradcheck(lambda x, y: (x * y).sigmoid(), [np.array([0.5, -1.0]), 2.0])
+
+Small problems get their full Jacobian compared entry by entry; larger ones a few
+random projections of it. A failure raises `GradcheckError` whose message names the
+input, the element, both values and their difference.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from typing import Any
+
+import numpy as np
+
+from tinygrad_div.autograd import grad
+from tinygrad_div.value import Value
+
+#: Up to this many output elements (and input elements per input) the Jacobian is compared in full.
+FULL_JACOBIAN_SIZE = 64
+
+
+class GradcheckError(AssertionError):
+    """An analytic gradient that disagrees with finite differences (or a broken zero-gradient rule)."""
+
+
+def gradcheck(
+    fn: Callable[..., Value],
+    inputs: Sequence[Any],
+    *,
+    eps: float = 1e-6,
+    atol: float = 1e-5,
+    rtol: float = 1e-3,
+    seed: int = 0,
+) -> bool:
+    """Check `fn`'s gradients with respect to every input; True, or raise `GradcheckError`.
+
+    `inputs` are Python floats, float64 arrays or Values; `fn` takes one Value per
+    input and returns a Value. Also checks that a zero upstream gradient gives zero.
+    """
+    datas = _float64_inputs(inputs)
+    rng = np.random.default_rng(seed)
+    xs = [Value(d) for d in datas]
+    y = _call(fn, xs)
+    out_shape = y.shape
+    out_size = int(np.prod(out_shape))
+    if out_size <= FULL_JACOBIAN_SIZE:
+        seeds = [np.eye(out_size)[j].reshape(out_shape) for j in range(out_size)]
+    else:
+        seeds = [rng.standard_normal(out_shape) for _ in range(3)]
+    for j, upstream in enumerate(seeds):
+        analytic = _analytic(y, xs, upstream)
+        for i, data in enumerate(datas):
+            for index in _elements_to_check(np.shape(data), rng):
+                numeric = _numeric(fn, datas, i, index, upstream, eps)
+                value = float(np.asarray(analytic[i])[index])
+                if not np.isclose(value, numeric, rtol=rtol, atol=atol):
+                    where = f" (output element {np.unravel_index(j, out_shape)})" if out_size > 1 else ""
+                    if out_size > FULL_JACOBIAN_SIZE:
+                        where = f" (random projection {j} of the output)"
+                    raise GradcheckError(
+                        f"{_name(fn)}: gradient of input {i} at element {index}{where}: "
+                        f"analytic {value:.10g}, numeric {numeric:.10g}, difference {value - numeric:.3g}"
+                    )
+    _check_zero_upstream(fn, y, xs)
+    return True
+
+
+def gradgradcheck(
+    fn: Callable[..., Value],
+    inputs: Sequence[Any],
+    *,
+    eps: float = 1e-6,
+    atol: float = 1e-5,
+    rtol: float = 1e-3,
+    seed: int = 0,
+    projections: int = 2,
+) -> bool:
+    """Check second derivatives: gradcheck of random projections of `fn`'s gradient (built with create_graph)."""
+    datas = _float64_inputs(inputs)
+    rng = np.random.default_rng(seed)
+    out_shape = _call(fn, [Value(d) for d in datas]).shape
+    for _ in range(projections):
+        upstream = rng.standard_normal(out_shape) if out_shape else float(rng.standard_normal())
+        weights = [rng.standard_normal(np.shape(d)) if np.shape(d) else float(rng.standard_normal()) for d in datas]
+
+        def projected_gradient(*xs: Value, upstream=upstream, weights=weights) -> Value:
+            grads = grad(_call(fn, xs), xs, upstream, create_graph=True, allow_unused=True)
+            total = Value(0.0, requires_grad=False)
+            for g, w in zip(grads, weights):
+                if g is not None:
+                    total = total + (g * w).sum()
+            return total
+
+        projected_gradient.__name__ = f"gradient of {_name(fn)}"
+        gradcheck(projected_gradient, datas, eps=eps, atol=atol, rtol=rtol, seed=seed)
+    return True
+
+
+def _float64_inputs(inputs: Sequence[Any]) -> list:
+    if isinstance(inputs, (Value, np.ndarray, float)):
+        inputs = [inputs]
+    datas = []
+    for i, x in enumerate(inputs):
+        if isinstance(x, Value):
+            datas.append(x.data)
+        elif type(x) is float:
+            datas.append(x)
+        elif isinstance(x, np.ndarray) and x.dtype == np.float64:
+            datas.append(float(x) if x.ndim == 0 else x.copy())
+        else:
+            kind = f"dtype {x.dtype}" if isinstance(x, np.ndarray) else type(x).__name__
+            raise TypeError(f"gradcheck needs float64 inputs (finite differences lose precision otherwise); "
+                            f"input {i} is {kind}")
+    return datas
+
+
+def _call(fn: Callable[..., Value], xs: Sequence[Value]) -> Value:
+    y = fn(*xs)
+    if not isinstance(y, Value):
+        raise TypeError(f"{_name(fn)} must return a Value, it returned {type(y).__name__}")
+    return y
+
+
+def _name(fn: Callable) -> str:
+    return getattr(fn, "__name__", repr(fn))
+
+
+def _analytic(y: Value, xs: list[Value], upstream: Any) -> list:
+    if not y.requires_grad:  # fn ignores its inputs: every gradient is zero
+        return [np.zeros(x.shape) for x in xs]
+    grads = grad(y, xs, upstream, retain_graph=True, allow_unused=True)
+    return [np.zeros(x.shape) if g is None else g for g, x in zip(grads, xs)]
+
+
+def _elements_to_check(shape: tuple, rng: np.random.Generator) -> list[tuple]:
+    size = int(np.prod(shape))
+    if size <= FULL_JACOBIAN_SIZE:
+        flat = range(size)
+    else:
+        flat = sorted(rng.choice(size, FULL_JACOBIAN_SIZE, replace=False))
+    return [tuple(int(k) for k in np.unravel_index(f, shape)) for f in flat]
+
+
+def _numeric(fn: Callable, datas: list, i: int, index: tuple, upstream: Any, eps: float) -> float:
+    """Central difference of <upstream, fn(...)> in direction of element `index` of input i."""
+
+    def evaluate(shift: float) -> float:
+        shifted = list(datas)
+        if index:
+            moved = np.array(datas[i], dtype=np.float64)
+            moved[index] += shift
+        else:
+            moved = datas[i] + shift
+        shifted[i] = moved
+        out = _call(fn, [Value(d) for d in shifted]).data
+        return float(np.sum(np.asarray(out) * upstream))
+
+    return (evaluate(eps) - evaluate(-eps)) / (2.0 * eps)
+
+
+def _check_zero_upstream(fn: Callable, y: Value, xs: list[Value]) -> None:
+    zero = np.zeros(y.shape) if y.shape else 0.0
+    for i, g in enumerate(_analytic(y, xs, zero)):
+        if np.any(np.asarray(g) != 0.0):
+            raise GradcheckError(f"{_name(fn)}: a zero upstream gradient gave a nonzero gradient for input {i}")

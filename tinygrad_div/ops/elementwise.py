@@ -1,0 +1,128 @@
+"""Elementwise functions: exp, log, sigmoid, tanh, relu, abs."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from tinygrad_div.function import Function
+from tinygrad_div.ops._numeric import divide
+
+
+class Exp(Function):
+    """y = e^a;  dy/da = e^a = y"""
+
+    @staticmethod
+    def forward(ctx, a):
+        out = np.exp(a)
+        ctx.save_for_backward(out)
+        return out
+
+    @staticmethod
+    def backward(ctx, grad):
+        (out,) = ctx.saved_tensors
+        return grad * out
+
+
+class Log(Function):
+    """y = ln a;  dy/da = 1/a   (a <= 0 gives nan / -inf, as numpy does)"""
+
+    domain = "positive"
+
+    @staticmethod
+    def forward(ctx, a):
+        ctx.save_for_backward(a)
+        return np.log(a)
+
+    @staticmethod
+    def backward(ctx, grad):
+        (a,) = ctx.saved_tensors
+        return divide(grad, a)
+
+
+def _logistic_parts(a):
+    """z = e^-|a| and r = 1/(1+z): never overflow, and σ(a)·σ(-a) = z·r² exactly as written."""
+    if type(a) is float:
+        z = float(np.exp(-abs(a)))
+    else:
+        z = np.exp(-np.abs(a))
+    return z, 1.0 / (1.0 + z)
+
+
+class Sigmoid(Function):
+    """y = σ(a) = 1/(1+e^-a);  dy/da = σ(a)·σ(-a) = z/(1+z)², z = e^-|a|
+
+    Not y·(1-y): that rounds to 0 once y rounds to 1 (a ≳ 37 in float64), while
+    the true derivative is still e^-a; the z form is accurate for every a.
+    """
+
+    @staticmethod
+    def forward(ctx, a):
+        z, r = _logistic_parts(a)
+        ctx.save_for_backward(z, r)
+        if type(a) is float:
+            return float(r if a >= 0.0 else z * r)
+        # e^min(a,0)·r is r for a >= 0 and z·r for a < 0, without np.where's cost
+        return np.exp(np.minimum(a, 0.0)) * r
+
+    @staticmethod
+    def backward(ctx, grad):
+        z, r = ctx.saved_tensors
+        return grad * z * r * r
+
+    @classmethod
+    def saved_values(cls, ctx, inputs, output):
+        return _logistic_parts(inputs[0])
+
+
+class Tanh(Function):
+    """y = tanh a;  dy/da = 1 - y² = 4z/(1+z)², z = e^-2|a|  (the z form keeps full precision for large |a|)"""
+
+    @staticmethod
+    def forward(ctx, a):
+        ctx.save_for_backward(a)
+        return np.tanh(a)
+
+    @staticmethod
+    def backward(ctx, grad):
+        (a,) = ctx.saved_tensors
+        z, r = _logistic_parts(2.0 * a)
+        return grad * 4.0 * z * r * r
+
+
+class ReLU(Function):
+    """y = max(a, 0);  dy/da = 1 for a > 0, else 0"""
+
+    domain = "nonzero"  # the kink at 0 has no derivative to check
+
+    @staticmethod
+    def forward(ctx, a):
+        if type(a) is float:
+            positive = a > 0.0
+            ctx.save_for_backward(1.0 if positive else 0.0)
+            return a if positive or a != a else 0.0  # a != a: nan passes through, as in numpy
+        ctx.save_for_backward(a > 0.0)
+        return np.maximum(a, 0.0)
+
+    @staticmethod
+    def backward(ctx, grad):
+        (mask,) = ctx.saved_tensors
+        return grad * mask
+
+
+class Abs(Function):
+    """y = |a|;  dy/da = sign(a)"""
+
+    domain = "nonzero"
+
+    @staticmethod
+    def forward(ctx, a):
+        if type(a) is float:
+            ctx.save_for_backward(1.0 if a > 0.0 else (-1.0 if a < 0.0 else 0.0))
+            return abs(a)
+        ctx.save_for_backward(np.sign(a))
+        return np.abs(a)
+
+    @staticmethod
+    def backward(ctx, grad):
+        (sign,) = ctx.saved_tensors
+        return grad * sign

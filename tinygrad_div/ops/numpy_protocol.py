@@ -1,0 +1,52 @@
+"""Numpy functions applied to Values run as recorded ops.
+
+This is what lets one backward rule serve both worlds: written with arithmetic and
+numpy functions (`np.exp`, `np.log`, `np.abs`, `np.reshape`, ...), it computes on raw
+arrays when no graph is wanted and records a differentiable graph when it is handed
+Values (`create_graph=True`). It also makes `np.ones(3) + v` a Value.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from tinygrad_div.ops.arithmetic import Add, Div, Mul, Neg, Pow, Sub
+from tinygrad_div.ops.elementwise import Abs, Exp, Log, Tanh
+from tinygrad_div.ops.linalg import MatMul
+from tinygrad_div.ops.reduce import Mean, Sum
+from tinygrad_div.ops.shape import BroadcastTo, Reshape, Transpose
+
+UFUNCS = {
+    np.add: Add, np.subtract: Sub, np.multiply: Mul, np.divide: Div, np.negative: Neg,
+    np.power: Pow, np.exp: Exp, np.log: Log, np.tanh: Tanh, np.absolute: Abs, np.matmul: MatMul,
+}
+
+
+def array_ufunc(ufunc, method, inputs, kwargs):
+    op = UFUNCS.get(ufunc)
+    if op is None or method != "__call__" or kwargs:
+        supported = ", ".join(sorted(f.__name__ for f in UFUNCS))
+        raise TypeError(f"numpy.{ufunc.__name__} ({method}, {sorted(kwargs)}) is not a recorded op on Values; "
+                        f"supported ufuncs: {supported}")
+    return op.apply(*inputs)
+
+
+def _swapaxes(a, axis1, axis2):
+    return a.swapaxes(axis1, axis2)
+
+
+FUNCTIONS = {
+    np.reshape: lambda a, shape=None, **_: Reshape.apply(a, shape=shape),
+    np.transpose: lambda a, axes=None: Transpose.apply(a, axes=axes),
+    np.swapaxes: _swapaxes,
+    np.sum: lambda a, axis=None, keepdims=False, **_: Sum.apply(a, axis=axis, keepdims=keepdims),
+    np.mean: lambda a, axis=None, keepdims=False, **_: Mean.apply(a, axis=axis, keepdims=keepdims),
+    np.broadcast_to: lambda array, shape, **_: BroadcastTo.apply(array, shape=tuple(np.atleast_1d(shape))),
+}
+
+
+def array_function(func, args, kwargs):
+    implementation = FUNCTIONS.get(func)
+    if implementation is None:
+        return NotImplemented  # numpy then raises a TypeError that names the function
+    return implementation(*args, **kwargs)

@@ -1,0 +1,223 @@
+"""`Value`: a float64 scalar or array that remembers the operation that made it.
+
+Scalars are stored as Python floats (IEEE float64, like numpy's, but arithmetic on
+them costs nanoseconds where a 0-d numpy array costs about a microsecond); arrays
+are float64 ndarrays. `Value._ctx` is the `Function` node that produced it, and
+that node's `parents` are the inputs: the graph only points backwards, so it holds
+no reference cycles and is freed by reference counting alone.
+"""
+
+from __future__ import annotations
+
+import numbers
+from typing import Any
+
+import numpy as np
+
+from tinygrad_div.errors import DataError
+
+Data = float | np.ndarray
+_F64 = np.dtype(np.float64)
+
+
+def to_data(x: Any, copy: bool = False) -> Data:
+    """Convert a number or array-like to the engine's representation (float or float64 array)."""
+    kind = type(x)
+    if kind is float:
+        return x
+    if kind is np.ndarray:
+        if x.dtype is not _F64:
+            _check_numeric_dtype(x.dtype, x)
+            x = x.astype(np.float64)
+            copy = False
+        if x.ndim == 0:
+            return float(x)
+        return x.copy() if copy else x
+    if isinstance(x, Value):
+        return x.data
+    if isinstance(x, (bool, numbers.Real)) and not isinstance(x, np.ndarray):
+        return float(x)
+    if isinstance(x, (str, bytes)) or x is None:
+        raise DataError(f"Value data must be numeric, got {type(x).__name__} {x!r}")
+    try:
+        arr = np.asarray(x)
+    except (ValueError, TypeError) as exc:
+        raise DataError(f"Value data must be a number or a rectangular array of numbers: {exc}") from None
+    _check_numeric_dtype(arr.dtype, x)
+    arr = arr.astype(np.float64)
+    return float(arr) if arr.ndim == 0 else arr
+
+
+def _check_numeric_dtype(dtype: np.dtype, original: Any) -> None:
+    if dtype.kind not in "biuf":
+        what = "complex numbers" if dtype.kind == "c" else f"dtype {dtype}"
+        raise DataError(f"Value data must be real numbers, got {what} ({_short_repr(original)})")
+
+
+def _short_repr(x: Any) -> str:
+    text = repr(x)
+    return text if len(text) <= 60 else text[:57] + "..."
+
+
+def shape_of(data: Data) -> tuple[int, ...]:
+    return () if type(data) is float else data.shape
+
+
+class Value:
+    """A node of the computation graph: `data`, and after `backward()` its `grad`.
+
+    >>> x = Value(3.0)
+    >>> y = x * x + 2 * x
+    >>> y.backward()
+    >>> x.grad
+    8.0
+    """
+
+    __slots__ = ("data", "grad", "requires_grad", "_ctx", "_retains_grad", "__weakref__")
+
+    # Numpy defers to Value in mixed expressions (`np.ones(3) + v` is a Value), and
+    # numpy functions applied to Values run as recorded ops (see ops.numpy_protocol):
+    # that is what lets one backward rule serve raw arrays and Values alike.
+    def __array_ufunc__(self, ufunc, method, *inputs, **kwargs):
+        return numpy_protocol.array_ufunc(ufunc, method, inputs, kwargs)
+
+    def __array_function__(self, func, types, args, kwargs):
+        return numpy_protocol.array_function(func, args, kwargs)
+
+    def __array__(self, dtype=None, copy=None) -> np.ndarray:
+        return np.asarray(self.data, dtype=dtype)
+
+    def __init__(self, data: Any, requires_grad: bool = True) -> None:
+        self.data = to_data(data, copy=True)
+        self.grad: Data | None = None
+        self.requires_grad = bool(requires_grad)
+        self._ctx = None
+        self._retains_grad = False
+
+    # -- inspection -------------------------------------------------------------------
+    @property
+    def shape(self) -> tuple[int, ...]:
+        return shape_of(self.data)
+
+    @property
+    def ndim(self) -> int:
+        return len(self.shape)
+
+    @property
+    def size(self) -> int:
+        return 1 if type(self.data) is float else self.data.size
+
+    @property
+    def is_leaf(self) -> bool:
+        """True for Values made by the user rather than by an op (they accumulate `.grad`)."""
+        return self._ctx is None
+
+    @property
+    def grad_fn(self):
+        """The `Function` node that produced this Value, or None for a leaf."""
+        return self._ctx
+
+    def item(self) -> float:
+        if type(self.data) is float:
+            return self.data
+        if self.data.size != 1:
+            raise ValueError(f"item() needs a Value with one element, this one has shape {self.shape}")
+        return float(self.data.reshape(()))
+
+    def numpy(self) -> np.ndarray:
+        return np.asarray(self.data)
+
+    def __len__(self) -> int:
+        if type(self.data) is float:
+            raise TypeError("len() of a scalar Value")
+        return len(self.data)
+
+    def __repr__(self) -> str:
+        data = np.array2string(np.asarray(self.data), precision=6, separator=", ")
+        extra = "" if self.requires_grad else ", requires_grad=False"
+        if self._ctx is not None:
+            extra += f", op={type(self._ctx).__name__}"
+        return f"Value({data}{extra})"
+
+    # -- autograd ---------------------------------------------------------------------
+    def backward(self, grad: Any = None, retain_graph: bool = False, create_graph: bool = False) -> None:
+        """Accumulate d(self)/d(leaf) into every leaf's `.grad` (seed `grad` for non-scalars)."""
+        autograd.backward(self, grad, retain_graph=retain_graph, create_graph=create_graph)
+
+    def zero_grad(self) -> None:
+        self.grad = None
+
+    def retain_grad(self) -> Value:
+        """Keep `.grad` on this non-leaf Value too (leaves always keep theirs)."""
+        self._retains_grad = True
+        return self
+
+    def detach(self) -> Value:
+        """The same data as a new leaf that is cut off from the graph (no gradient flows back)."""
+        return Value._wrap(self.data, False)
+
+    @classmethod
+    def _wrap(cls, data: Data, requires_grad: bool) -> Value:
+        """A leaf around engine-format data, without the copy and checks of `__init__`."""
+        v = object.__new__(cls)
+        v.data = data
+        v.grad = None
+        v.requires_grad = requires_grad
+        v._ctx = None
+        v._retains_grad = False
+        return v
+
+    # -- arithmetic: each operator is one recorded op -------------------------------------
+    def __add__(self, other): return ops.Add.apply(self, other)
+    def __radd__(self, other): return ops.Add.apply(other, self)
+    def __sub__(self, other): return ops.Sub.apply(self, other)
+    def __rsub__(self, other): return ops.Sub.apply(other, self)
+    def __mul__(self, other): return ops.Mul.apply(self, other)
+    def __rmul__(self, other): return ops.Mul.apply(other, self)
+    def __truediv__(self, other): return ops.Div.apply(self, other)
+    def __rtruediv__(self, other): return ops.Div.apply(other, self)
+    def __pow__(self, other): return ops.Pow.apply(self, other)
+    def __rpow__(self, other): return ops.Pow.apply(other, self)
+    def __matmul__(self, other): return ops.MatMul.apply(self, other)
+    def __rmatmul__(self, other): return ops.MatMul.apply(other, self)
+    def __neg__(self): return ops.Neg.apply(self)
+    def __pos__(self): return self
+    def __getitem__(self, index): return ops.GetItem.apply(self, index=index)
+
+    def exp(self) -> Value: return ops.Exp.apply(self)
+    def log(self) -> Value: return ops.Log.apply(self)
+    def sigmoid(self) -> Value: return ops.Sigmoid.apply(self)
+    def relu(self) -> Value: return ops.ReLU.apply(self)
+    def tanh(self) -> Value: return ops.Tanh.apply(self)
+    def abs(self) -> Value: return ops.Abs.apply(self)
+    def __abs__(self) -> Value: return ops.Abs.apply(self)
+
+    def sum(self, axis: int | tuple[int, ...] | None = None, keepdims: bool = False) -> Value:
+        return ops.Sum.apply(self, axis=axis, keepdims=keepdims)
+
+    def mean(self, axis: int | tuple[int, ...] | None = None, keepdims: bool = False) -> Value:
+        return ops.Mean.apply(self, axis=axis, keepdims=keepdims)
+
+    def reshape(self, *shape: Any) -> Value:
+        if len(shape) == 1 and isinstance(shape[0], (tuple, list)):
+            shape = tuple(shape[0])
+        return ops.Reshape.apply(self, shape=shape)
+
+    def transpose(self, *axes: Any) -> Value:
+        if len(axes) == 1 and (axes[0] is None or isinstance(axes[0], (tuple, list))):
+            axes = axes[0]
+        return ops.Transpose.apply(self, axes=tuple(axes) if axes else None)
+
+    def swapaxes(self, axis1: int, axis2: int) -> Value:
+        axes = list(range(self.ndim))
+        axes[axis1], axes[axis2] = axes[axis2], axes[axis1]
+        return ops.Transpose.apply(self, axes=tuple(axes))
+
+    @property
+    def T(self) -> Value:
+        return ops.Transpose.apply(self, axes=None)
+
+
+# Imported last: these modules need the class above (the graph types refer to each other).
+from tinygrad_div import autograd, ops  # noqa: E402
+from tinygrad_div.ops import numpy_protocol  # noqa: E402
