@@ -10,6 +10,7 @@ input, the element, both values and their difference.
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -19,10 +20,29 @@ from tinygrad_div.value import Value
 
 #: Up to this many output elements (and input elements per input) the Jacobian is compared in full.
 FULL_JACOBIAN_SIZE = 64
+#: Gradient entries smaller than this are left out of the reported relative error.
+RELATIVE_FLOOR = 1e-6
 
 
 class GradcheckError(AssertionError):
     """An analytic gradient that disagrees with finite differences (or a broken zero-gradient rule)."""
+
+
+@dataclass
+class GradientErrors:
+    """The largest disagreement seen between analytic and numeric gradient entries."""
+
+    max_abs_error: float = 0.0
+    max_rel_error: float = 0.0
+    entries: int = 0
+
+    def add(self, analytic: float, numeric: float) -> None:
+        error = abs(analytic - numeric)
+        scale = max(abs(analytic), abs(numeric))
+        self.max_abs_error = max(self.max_abs_error, error)
+        if scale > RELATIVE_FLOOR:  # below it a relative error only measures rounding noise
+            self.max_rel_error = max(self.max_rel_error, error / scale)
+        self.entries += 1
 
 
 def gradcheck(
@@ -39,6 +59,20 @@ def gradcheck(
     `inputs` are Python floats, float64 arrays or Values; `fn` takes one Value per
     input and returns a Value. Also checks that a zero upstream gradient gives zero.
     """
+    compare_gradients(fn, inputs, eps=eps, atol=atol, rtol=rtol, seed=seed)
+    return True
+
+
+def compare_gradients(
+    fn: Callable[..., Value],
+    inputs: Sequence[Any],
+    *,
+    eps: float = 1e-6,
+    atol: float = 1e-5,
+    rtol: float = 1e-3,
+    seed: int = 0,
+) -> GradientErrors:
+    """`gradcheck`, returning the largest errors it saw instead of True."""
     datas = _float64_inputs(inputs)
     rng = np.random.default_rng(seed)
     xs = [Value(d) for d in datas]
@@ -49,6 +83,7 @@ def gradcheck(
         seeds = [np.eye(out_size)[j].reshape(out_shape) for j in range(out_size)]
     else:
         seeds = [rng.standard_normal(out_shape) for _ in range(3)]
+    errors = GradientErrors()
     for j, upstream in enumerate(seeds):
         analytic = _analytic(y, xs, upstream)
         for i, data in enumerate(datas):
@@ -63,8 +98,9 @@ def gradcheck(
                         f"{_name(fn)}: gradient of input {i} at element {index}{where}: "
                         f"analytic {value:.10g}, numeric {numeric:.10g}, difference {value - numeric:.3g}"
                     )
+                errors.add(value, numeric)
     _check_zero_upstream(fn, y, xs)
-    return True
+    return errors
 
 
 def gradgradcheck(

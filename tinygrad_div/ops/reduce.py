@@ -33,7 +33,7 @@ class Sum(Function):
     example_params = staticmethod(_reduction_examples)
 
     @staticmethod
-    def forward(ctx, a, axis=None, keepdims=False):
+    def forward(ctx, a, *, axis=None, keepdims=False):
         ctx.input_shape = shape = shape_of(a)
         ctx.kept_shape = _kept_shape(shape, axis)
         return np.sum(a, axis=axis, keepdims=keepdims)
@@ -49,7 +49,7 @@ class Mean(Function):
     example_params = staticmethod(_reduction_examples)
 
     @staticmethod
-    def forward(ctx, a, axis=None, keepdims=False):
+    def forward(ctx, a, *, axis=None, keepdims=False):
         ctx.input_shape = shape = shape_of(a)
         ctx.kept_shape = _kept_shape(shape, axis)
         ctx.count = math.prod(shape) // math.prod(ctx.kept_shape) or 1

@@ -57,7 +57,7 @@ class Reshape(Function):
     """y = a viewed with another shape;  dy/da: the gradient reshaped back"""
 
     @staticmethod
-    def forward(ctx, a, shape):
+    def forward(ctx, a, *, shape):
         ctx.input_shape = shape_of(a)
         return np.reshape(a, shape)
 
@@ -74,7 +74,7 @@ class Transpose(Function):
     """y = a with its axes permuted (reversed when axes is None);  dy/da: the inverse permutation"""
 
     @staticmethod
-    def forward(ctx, a, axes=None):
+    def forward(ctx, a, *, axes=None):
         ctx.axes = axes
         return np.transpose(a, axes)
 
@@ -93,7 +93,7 @@ class BroadcastTo(Function):
     """y = a broadcast to `shape`;  dy/da: the gradient summed over the broadcast axes"""
 
     @staticmethod
-    def forward(ctx, a, shape):
+    def forward(ctx, a, *, shape):
         ctx.input_shape = shape_of(a)
         return expand(a, shape)
 
@@ -110,7 +110,7 @@ class SumTo(Function):
     """y = a summed over leading axes and axes of length 1 in `shape`;  dy/da: the gradient broadcast back"""
 
     @staticmethod
-    def forward(ctx, a, shape):
+    def forward(ctx, a, *, shape):
         ctx.input_shape = shape_of(a)
         out = sum_to_shape(np.asarray(a), shape)
         return out
@@ -128,7 +128,7 @@ class GetItem(Function):
     """y = a[index];  dy/da: the gradient scattered back into zeros (repeated indices add up)"""
 
     @staticmethod
-    def forward(ctx, a, index):
+    def forward(ctx, a, *, index):
         if type(a) is float:
             raise ValueError("a scalar Value cannot be indexed")
         ctx.input_shape = a.shape
@@ -158,7 +158,7 @@ class ScatterAdd(Function, register=False):
     """y = zeros(shape) with a added at `index`;  dy/da = the gradient at `index` (GetItem's adjoint)"""
 
     @staticmethod
-    def forward(ctx, a, shape, index):
+    def forward(ctx, a, *, shape, index):
         ctx.index = index
         return scatter_add(a, shape, index)
 
