@@ -2,8 +2,8 @@
 
 Order: every node carries the sequence number of its creation, and an op is always
 created after its inputs, so visiting the reachable nodes newest-first is a
-topological order. Collecting them is an explicit-stack walk (no recursion, so a
-chain of a million ops is fine) and the ordering is one C-level sort.
+topological order: a heap on that number, no recursion (a chain of a million ops is
+fine), no visited set, no separate sorting pass.
 
 Memory: the gradient flowing into a node is dropped as soon as that node has
 passed it on, and (unless `retain_graph`) what each node saved for backward is
@@ -13,6 +13,7 @@ freed as soon as it has been used.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from heapq import heappop, heappush
 from typing import Any
 
 import numpy as np
@@ -68,6 +69,8 @@ def grad(
 def _seed(root: Value, grad: Any, create_graph: bool) -> Any:
     if not isinstance(root, Value):
         raise TypeError(f"backward needs a Value, got {type(root).__name__}")
+    if not root.requires_grad:
+        raise BackwardError("backward() on a Value that does not require grad (a constant, or made under no_grad)")
     if grad is None:
         if type(root.data) is not float:
             raise ValueError(
@@ -75,11 +78,14 @@ def _seed(root: Value, grad: Any, create_graph: bool) -> Any:
                 "pass grad=... of that shape, or reduce it first (e.g. .sum())"
             )
         seed: Any = 1.0
+    elif create_graph and isinstance(grad, Value):
+        seed = grad
     else:
-        seed = grad if create_graph and isinstance(grad, Value) else to_data(grad)
-        if shape_of(getattr(seed, "data", seed)) != root.shape:
-            raise ShapeError(f"backward(): gradient of shape {np.shape(getattr(seed, 'data', seed))} "
-                             f"for an output of shape {root.shape}")
+        seed = to_data(grad)
+    if type(seed) is not type(root.data) or (type(seed) is _ndarray and seed.shape != root.data.shape):
+        seed_shape = seed.shape if isinstance(seed, Value) else shape_of(seed)
+        if seed_shape != root.shape:
+            raise ShapeError(f"backward(): gradient of shape {seed_shape} for an output of shape {root.shape}")
     if create_graph and not isinstance(seed, Value):
         seed = Value._wrap(seed, False)
     return seed
@@ -107,31 +113,37 @@ def topological_order(roots: Sequence[Value]) -> list[Value]:
 
 
 def _run(roots: list, *, retain_graph: bool, create_graph: bool, capture: dict | None = None) -> dict:
+    """Propagate the seeds to the leaves; return `capture` filled with its Values' gradients.
+
+    Order: a max-heap on the nodes' creation sequence. An op is always created after
+    its inputs, so when a node is popped every reachable consumer (created later) has
+    already passed its gradient on: topological order without a separate sort or
+    visited set, and `pending` doubles as the set of discovered nodes.
+    """
     pending: dict[Value, Any] = {}  # gradient flowing into each Value, dropped once consumed
+    heap: list = []
     for root, seed in roots:
-        _add(pending, root, seed)
-    order = topological_order([root for root, _ in roots])
+        _deliver(pending, heap, root, seed)
     check_anomaly = state.anomaly
     previous_mode = state.grad_enabled
     state.grad_enabled = create_graph  # raw backward records nothing; create_graph records the gradient's graph
     try:
-        for v in order:
-            g = pending.pop(v, None)
-            if g is None:
-                continue  # no gradient reaches this node
+        while heap:
+            v = heappop(heap)[1]
+            g = pending.pop(v)
             if capture is not None:
                 if v in capture:
                     capture[v] = g
             elif v._retains_grad:
                 v.grad = g if v.grad is None else v.grad + g
             ctx = v._ctx
-            if ctx.saved_tensors is None:
+            if create_graph:
+                grads = ctx.backward(_GraphContext(ctx, type(ctx).saved_values(ctx, ctx.parents, v)), g)
+            elif ctx.saved_tensors is None:
                 raise BackwardError(
                     f"{type(ctx).__name__}: this graph was already used by a backward pass that freed it; "
                     "pass retain_graph=True to the first backward to go through it twice"
                 )
-            if create_graph:
-                grads = ctx.backward(_GraphContext(ctx, type(ctx).saved_values(ctx, ctx.parents, v)), g)
             else:
                 grads = ctx.backward(ctx, g)
                 if not retain_graph:
@@ -145,21 +157,25 @@ def _run(roots: list, *, retain_graph: bool, create_graph: bool, capture: dict |
                 )
             if check_anomaly:
                 anomaly.check_backward(ctx, grads, g)
-            for index, (p, pg) in enumerate(zip(parents, grads)):
+            for p, pg in zip(parents, grads):
                 if pg is None or not isinstance(p, Value) or not p.requires_grad:
                     continue
                 data = p.data
                 if type(pg) is not type(data) or (type(pg) is _ndarray and pg.shape != data.shape):
-                    pg = fit_gradient(pg, data, ctx, index)
+                    pg = fit_gradient(pg, data, ctx, parents.index(p))
                 previous = pending.get(p)
-                pending[p] = pg if previous is None else previous + pg
+                if previous is not None:
+                    pending[p] = previous + pg
+                else:
+                    pending[p] = pg
+                    if p._ctx is not None:
+                        heappush(heap, (-p._ctx.sequence, p))
     finally:
         state.grad_enabled = previous_mode
     # What is left in `pending` flowed into leaves.
     if capture is None:
         for leaf, g in pending.items():
-            if leaf.requires_grad:
-                leaf.grad = g if leaf.grad is None else leaf.grad + g
+            leaf.grad = g if leaf.grad is None else leaf.grad + g
         return {}
     for x in capture:
         if capture[x] is None and x in pending:
@@ -167,9 +183,14 @@ def _run(roots: list, *, retain_graph: bool, create_graph: bool, capture: dict |
     return capture
 
 
-def _add(pending: dict, v: Value, g: Any) -> None:
+def _deliver(pending: dict, heap: list, v: Value, g: Any) -> None:
     previous = pending.get(v)
-    pending[v] = g if previous is None else previous + g
+    if previous is not None:
+        pending[v] = previous + g
+        return
+    pending[v] = g
+    if v._ctx is not None:
+        heappush(heap, (-v._ctx.sequence, v))
 
 
 def fit_gradient(g: Any, data: Any, ctx: Any, index: int) -> Any:

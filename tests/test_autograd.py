@@ -1,0 +1,204 @@
+"""Backward: order, accumulation, broadcasting, freeing, higher order, and deep graphs."""
+
+import numpy as np
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+import tinygrad_div as td
+from tinygrad_div import BackwardError, ShapeError, Value, grad, gradcheck, gradgradcheck
+
+
+class TestBackward:
+    def test_chain_rule_on_scalars(self):
+        x = Value(3.0)
+        y = x * x + 2 * x  # dy/dx = 2x + 2
+        y.backward()
+        assert x.grad == 8.0
+
+    def test_reused_node_accumulates(self):
+        x = Value(2.0)
+        h = x * 3.0
+        y = h * h + h  # diamond through h: dy/dx = (2h + 1)·3
+        y.backward()
+        assert x.grad == (2 * 6.0 + 1) * 3
+
+    def test_gradients_accumulate_across_calls_until_zero_grad(self):
+        x = Value(1.5)
+        (x * 2).backward()
+        (x * 2).backward()
+        assert x.grad == 4.0
+        x.zero_grad()
+        assert x.grad is None
+
+    def test_broadcast_gradients_are_summed_back_to_input_shape(self):
+        a = Value(np.ones((2, 3)))
+        b = Value(np.ones(3))
+        c = Value(2.0)
+        (a * b * c).sum().backward()
+        assert a.grad.shape == (2, 3) and b.grad.shape == (3,) and type(c.grad) is float
+        np.testing.assert_array_equal(b.grad, [4.0, 4.0, 4.0])
+        assert c.grad == 6.0
+
+    def test_keepdims_style_broadcast(self):
+        a = Value(np.ones((2, 1)))
+        (a * np.ones((2, 4))).sum().backward()
+        np.testing.assert_array_equal(a.grad, [[4.0], [4.0]])
+
+    def test_non_scalar_output_needs_a_seed(self):
+        y = Value([1.0, 2.0]) * 2
+        with pytest.raises(ValueError, match=r"scalar output.*shape \(2,\)"):
+            y.backward()
+        y.backward(np.array([1.0, 0.5]))
+
+    def test_seed_shape_must_match(self):
+        y = Value([1.0, 2.0]) * 2
+        with pytest.raises(ShapeError, match=r"\(3,\)"):
+            y.backward(np.ones(3))
+
+    def test_constants_receive_no_gradient(self):
+        x = Value(2.0)
+        k = Value(5.0, requires_grad=False)
+        (x * k).backward()
+        assert x.grad == 5.0 and k.grad is None
+
+    def test_backward_on_a_constant_is_an_error(self):
+        with pytest.raises(BackwardError, match="does not require grad"):
+            Value(1.0, requires_grad=False).backward()
+
+    def test_second_backward_through_a_freed_graph_is_an_error(self):
+        x = Value(2.0)
+        y = x * x
+        y.backward()
+        with pytest.raises(BackwardError, match="retain_graph=True"):
+            y.backward()
+
+    def test_retain_graph_allows_a_second_backward(self):
+        x = Value(2.0)
+        y = x * x
+        y.backward(retain_graph=True)
+        y.backward()
+        assert x.grad == 8.0
+
+    def test_intermediate_grads_are_kept_only_when_asked(self):
+        x = Value(2.0)
+        h = (x * 3.0).retain_grad()
+        k = x * 4.0
+        (h * k).backward()
+        assert h.grad == 8.0 and k.grad is None
+
+    def test_detach_cuts_the_graph(self):
+        x = Value(2.0)
+        y = x * x.detach()
+        y.backward()
+        assert x.grad == 2.0
+
+    def test_a_million_op_chain_needs_no_recursion(self):
+        x = Value(1.0)
+        y = x
+        for _ in range(1_000_000):
+            y = y + 1.0
+        y.backward()
+        assert x.grad == 1.0
+
+
+class TestNoGrad:
+    def test_no_grad_records_nothing(self):
+        x = Value(2.0)
+        with td.no_grad():
+            y = x * x
+            assert not td.is_grad_enabled()
+        assert td.is_grad_enabled()
+        assert y.grad_fn is None and not y.requires_grad
+
+    def test_enable_grad_inside_no_grad(self):
+        x = Value(2.0)
+        with td.no_grad(), td.enable_grad():
+            y = x * x
+        assert y.grad_fn is not None
+
+    def test_mode_is_restored_after_an_exception(self):
+        with pytest.raises(RuntimeError), td.no_grad():
+            raise RuntimeError
+        assert td.is_grad_enabled()
+
+
+class TestGradFunction:
+    def test_grad_returns_instead_of_accumulating(self):
+        x, y = Value(2.0), Value(3.0)
+        gx, gy = grad(x * y, [x, y])
+        assert (gx, gy) == (3.0, 2.0) and x.grad is None
+
+    def test_unused_input(self):
+        x, unused = Value(2.0), Value(1.0)
+        with pytest.raises(ValueError, match="not used"):
+            grad(x * x, [x, unused])
+        assert grad(x * x, [x, unused], allow_unused=True)[1] is None
+
+    def test_gradient_of_an_intermediate(self):
+        x = Value(2.0)
+        h = x * 3.0
+        (gh,) = grad(h * h, [h])
+        assert gh == 12.0
+
+    def test_second_and_third_derivatives(self):
+        x = Value(1.5)
+        (g1,) = grad(x**3, [x], create_graph=True)
+        (g2,) = grad(g1, [x], create_graph=True)
+        (g3,) = grad(g2, [x])
+        assert (g1.data, g2.data, g3) == pytest.approx((3 * 1.5**2, 6 * 1.5, 6.0))
+
+    def test_backward_with_create_graph_gives_differentiable_grads(self):
+        x = Value(0.7)
+        y = x.sigmoid()
+        y.backward(create_graph=True)
+        assert isinstance(x.grad, Value)
+        (second,) = grad(x.grad, [x])
+        s = 1 / (1 + np.exp(-0.7))
+        assert second == pytest.approx(s * (1 - s) * (1 - 2 * s), rel=1e-12)
+
+    def test_sigmoid_second_derivative_is_exact_where_it_is_tiny(self):
+        x = Value(40.0)
+        (g1,) = grad(x.sigmoid(), [x], create_graph=True)
+        (g2,) = grad(g1, [x])
+        # σ''(x) = σ'(x)(1 - 2σ(x)) ≈ -e^-x for large x
+        assert g2 == pytest.approx(-np.exp(-40.0), rel=1e-12)
+
+
+# -- random composite expressions: reuse, diamonds, broadcasting ---------------------------
+UNARY = {"sigmoid": Value.sigmoid, "tanh": Value.tanh, "neg": Value.__neg__, "square": lambda v: v * v}
+BINARY = {"add": Value.__add__, "sub": Value.__sub__, "mul": Value.__mul__}
+
+
+@st.composite
+def programs(draw):
+    """A random straight-line program over two inputs; operands are drawn from everything computed so far."""
+    steps = []
+    for i in range(draw(st.integers(1, 8))):
+        available = 2 + i
+        if draw(st.booleans()):
+            steps.append((draw(st.sampled_from(sorted(UNARY))), draw(st.integers(0, available - 1))))
+        else:
+            operands = draw(st.tuples(st.integers(0, available - 1), st.integers(0, available - 1)))
+            steps.append((draw(st.sampled_from(sorted(BINARY))), *operands))
+    return steps
+
+
+def run_program(steps, a, b):
+    values = [a, b]
+    for name, *operands in steps:
+        fn = UNARY.get(name) or BINARY[name]
+        values.append(fn(*(values[i] for i in operands)))
+    return values[-1].sum() + 0.0 * (a.sum() + b.sum())  # keep both inputs in the graph
+
+
+@given(programs(), st.sampled_from([((), ()), ((3,), ()), ((2, 3), (3,)), ((2, 1), (1, 3))]), st.integers(0, 10**6))
+def test_random_expressions_match_finite_differences(steps, shapes, seed):
+    rng = np.random.default_rng(seed)
+    inputs = [float(rng.uniform(-1, 1)) if s == () else rng.uniform(-1, 1, s) for s in shapes]
+
+    def program(a, b):
+        return run_program(steps, a, b)
+
+    assert gradcheck(program, inputs)
+    assert gradgradcheck(program, inputs, projections=1)

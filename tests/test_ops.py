@@ -1,0 +1,92 @@
+"""Every built-in op against finite differences, plus the numerics the notes depend on."""
+
+import warnings
+
+import numpy as np
+import pytest
+
+from tinygrad_div import Value, ops, registered_ops
+from tinygrad_div.testing import check_op
+
+BUILTIN_OPS = registered_ops("tinygrad_div")
+
+
+def test_the_registry_holds_every_op_module_class():
+    exported = {getattr(ops, name) for name in ops.__all__}
+    assert exported <= set(BUILTIN_OPS)
+    assert len(BUILTIN_OPS) >= 20
+
+
+@pytest.mark.parametrize("op", BUILTIN_OPS, ids=lambda op: op.__name__)
+def test_every_builtin_op_matches_finite_differences(op):
+    """First and (where defined) second derivatives, on hypothesis-drawn scalars, 0-d and broadcast shapes."""
+    report = check_op(op, examples=25)
+    assert report.examples > 0
+    assert report.first_order.max_abs_error < 1e-5
+
+
+class TestSigmoidAndTanhAtExtremes:
+    X = np.array([-1000.0, -745.0, -709.0, -37.0, 0.0, 37.0, 709.0, 1000.0])
+
+    @pytest.mark.parametrize("method", [Value.sigmoid, Value.tanh])
+    def test_finite_without_warnings(self, method):
+        x = Value(self.X)
+        with warnings.catch_warnings():
+            warnings.simplefilter("error")
+            y = method(x)
+            y.sum().backward()
+        assert np.all(np.isfinite(y.data)) and np.all(np.isfinite(x.grad))
+
+    def test_sigmoid_values_match_the_closed_form(self):
+        y = Value(self.X).sigmoid().data
+        assert y[0] == 0.0 and y[-1] == 1.0 and y[4] == 0.5
+        assert y[3] == pytest.approx(np.exp(-37.0) / (1 + np.exp(-37.0)), rel=1e-15)
+
+    @pytest.mark.parametrize("x", [37.0, 38.0, 40.0, 100.0, -40.0])
+    def test_sigmoid_derivative_does_not_cancel_to_zero(self, x):
+        """s·(1-s) is exactly 0.0 once s rounds to 1 (x ≳ 37); σ(x)·σ(-x) ≈ e^-|x| is not."""
+        v = Value(x)
+        v.sigmoid().backward()
+        exact = np.exp(-abs(x)) / (1 + np.exp(-abs(x))) ** 2
+        assert v.grad == pytest.approx(exact, rel=1e-15)
+        s = 1 / (1 + np.exp(-x))
+        if x >= 38.0:
+            assert s * (1 - s) == 0.0  # the naive formula loses everything here
+
+    @pytest.mark.parametrize("x", [20.0, 100.0, -300.0])
+    def test_tanh_derivative_keeps_its_precision(self, x):
+        v = Value(x)
+        v.tanh().backward()
+        assert v.grad == pytest.approx(1 / np.cosh(x) ** 2, rel=1e-13)
+
+    def test_scalar_and_array_paths_agree_to_the_bit(self):
+        for x in self.X:
+            a, b = Value(float(x)), Value(np.array([x]))
+            a.sigmoid().backward()
+            b.sigmoid().sum().backward()
+            assert a.sigmoid().data == b.sigmoid().data[0] and a.grad == b.grad[0]
+
+
+class TestLogAndDivisionEdges:
+    def test_log_of_non_positive_follows_numpy(self):
+        with np.errstate(all="ignore"):
+            y = Value(np.array([0.0, -1.0, 1.0])).log().data
+            s = Value(0.0).log().data
+        assert y[0] == -np.inf and np.isnan(y[1]) and y[2] == 0.0 and s == -np.inf
+
+    def test_scalar_division_by_zero_follows_numpy(self):
+        with np.errstate(all="ignore"):
+            assert (Value(1.0) / 0.0).data == np.inf
+            assert np.isnan((Value(0.0) / 0.0).data)
+            x = Value(0.0)
+            x.log().backward()
+        assert x.grad == np.inf
+
+    def test_fractional_power_of_a_negative_scalar_is_nan_not_complex(self):
+        with np.errstate(all="ignore"):
+            y = Value(-8.0) ** (1 / 3)
+        assert type(y.data) is float and np.isnan(y.data)
+
+    def test_relu_passes_nan_through(self):
+        assert np.isnan(Value(float("nan")).relu().data)
+        assert Value(-2.0).relu().data == 0.0 and np.signbit(Value(-2.0).relu().data) == False  # noqa: E712

@@ -1,0 +1,132 @@
+"""Value: what it stores, how it mixes with numbers and numpy arrays, and how it refuses bad data."""
+
+import numpy as np
+import pytest
+
+from tinygrad_div import DataError, ShapeError, Value
+
+
+class TestStorage:
+    def test_scalars_are_python_floats(self):
+        for x in (3, 3.0, np.float32(3.0), np.array(3.0), True):
+            v = Value(x)
+            assert type(v.data) is float and v.shape == ()
+
+    def test_arrays_are_float64_copies(self):
+        source = np.array([1, 2, 3], dtype=np.int32)
+        v = Value(source)
+        assert v.data.dtype == np.float64 and v.shape == (3,)
+        floats = np.array([1.0, 2.0])
+        w = Value(floats)
+        floats[0] = 99.0
+        assert w.data[0] == 1.0, "Value must not alias the caller's array"
+
+    def test_nested_lists(self):
+        assert Value([[1, 2], [3, 4]]).shape == (2, 2)
+
+    @pytest.mark.parametrize("bad", ["abc", None, b"x", np.array(["a"]), [1, "b"], 1 + 2j, object()])
+    def test_non_numeric_data_is_refused_with_one_line(self, bad):
+        with pytest.raises(DataError) as info:
+            Value(bad)
+        assert "\n" not in str(info.value)
+
+    def test_ragged_lists_are_refused(self):
+        with pytest.raises(DataError, match="rectangular"):
+            Value([[1, 2], [3]])
+
+    def test_item_and_numpy(self):
+        assert Value([2.5]).item() == 2.5
+        assert Value(1.5).item() == 1.5
+        np.testing.assert_array_equal(Value([1.0, 2.0]).numpy(), [1.0, 2.0])
+        np.testing.assert_array_equal(np.asarray(Value([1.0, 2.0])), [1.0, 2.0])
+        with pytest.raises(ValueError, match="one element"):
+            Value([1.0, 2.0]).item()
+
+    def test_repr_names_the_op(self):
+        assert "op=Mul" in repr(Value(2.0) * 3)
+        assert repr(Value(2.0, requires_grad=False)) == "Value(2., requires_grad=False)"
+
+
+class TestOperators:
+    def test_numbers_on_either_side(self):
+        v = Value(4.0)
+        assert (v + 1).data == 5.0 and (1 + v).data == 5.0
+        assert (v - 1).data == 3.0 and (1 - v).data == -3.0
+        assert (v * 2).data == 8.0 and (2 * v).data == 8.0
+        assert (v / 2).data == 2.0 and (2 / v).data == 0.5
+        assert (v**2).data == 16.0 and (2**v).data == 16.0
+        assert (-v).data == -4.0
+
+    def test_numpy_array_on_the_left_gives_a_value(self):
+        v = Value([1.0, 2.0, 3.0])
+        for result in (np.ones(3) + v, np.ones(3) * v, np.ones(3) - v, np.ones(3) / v, np.ones((2, 3)) @ v):
+            assert isinstance(result, Value), type(result)
+        np.testing.assert_array_equal((np.ones(3) - v).data, [0.0, -1.0, -2.0])
+
+    def test_numpy_scalar_on_the_left_gives_a_value(self):
+        assert isinstance(np.float64(2.0) * Value(3.0), Value)
+
+    def test_value_exponent(self):
+        base, exponent = Value(2.0), Value(3.0)
+        y = base**exponent
+        y.backward()
+        assert y.data == 8.0
+        assert base.grad == pytest.approx(12.0)
+        assert exponent.grad == pytest.approx(8.0 * np.log(2.0))
+
+    def test_integer_power_of_a_negative_base_has_a_gradient(self):
+        x = Value(-3.0)
+        (x**2).backward()
+        assert x.grad == -6.0
+
+    def test_matmul_shapes_follow_numpy(self):
+        rng = np.random.default_rng(0)
+        for sa, sb in [((3,), (3,)), ((2, 3), (3,)), ((3,), (3, 4)), ((5, 2, 3), (3, 4)), ((2, 3), (5, 3, 4))]:
+            a, b = rng.standard_normal(sa), rng.standard_normal(sb)
+            np.testing.assert_array_equal((Value(a) @ Value(b)).data, a @ b)
+
+    def test_shape_mismatch_names_the_op_and_both_shapes(self):
+        with pytest.raises(ShapeError) as info:
+            Value(np.ones(2)) + Value(np.ones(3))
+        message = str(info.value)
+        assert "Add" in message and "(2,)" in message and "(3,)" in message and "\n" not in message
+
+    def test_matmul_mismatch_names_the_op_and_both_shapes(self):
+        with pytest.raises(ShapeError) as info:
+            Value(np.ones((2, 3))) @ Value(np.ones((2, 3)))
+        message = str(info.value)
+        assert "MatMul" in message and "(2, 3) and (2, 3)" in message
+
+    def test_non_numeric_operand_is_refused(self):
+        with pytest.raises(DataError):
+            Value(1.0) + "x"
+
+
+class TestMethods:
+    def test_reductions_take_numpy_axis_arguments(self):
+        data = np.arange(24.0).reshape(2, 3, 4)
+        v = Value(data)
+        for axis in (None, 0, -1, (0, 2), (-1, -3)):
+            for keepdims in (False, True):
+                np.testing.assert_array_equal(v.sum(axis, keepdims).data, data.sum(axis=axis, keepdims=keepdims))
+                np.testing.assert_array_equal(
+                    v.mean(axis=axis, keepdims=keepdims).data, data.mean(axis=axis, keepdims=keepdims)
+                )
+
+    def test_bad_axis_is_a_shape_error(self):
+        with pytest.raises(ShapeError, match="Sum"):
+            Value(np.ones(3)).sum(axis=2)
+
+    def test_reshape_and_transpose(self):
+        data = np.arange(6.0).reshape(2, 3)
+        v = Value(data)
+        assert v.reshape(3, 2).shape == (3, 2) and v.reshape((6,)).shape == (6,)
+        np.testing.assert_array_equal(v.T.data, data.T)
+        np.testing.assert_array_equal(v.transpose(1, 0).data, data.T)
+        with pytest.raises(ShapeError, match="Reshape"):
+            v.reshape(4)
+
+    def test_indexing_is_recorded(self):
+        v = Value([1.0, 2.0, 3.0])
+        v[np.array([0, 0, 2])].sum().backward()
+        np.testing.assert_array_equal(v.grad, [2.0, 0.0, 1.0])
