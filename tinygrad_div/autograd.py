@@ -163,6 +163,9 @@ def _run(roots: list, *, retain_graph: bool, create_graph: bool, capture: dict |
                 data = p.data
                 if type(pg) is not type(data) or (type(pg) is _ndarray and pg.shape != data.shape):
                     pg = fit_gradient(pg, data, ctx, parents.index(p))
+                if p._ctx is None and capture is None:  # a leaf: accumulate straight into .grad
+                    p.grad = pg if p.grad is None else p.grad + pg
+                    continue
                 previous = pending.get(p)
                 if previous is not None:
                     pending[p] = previous + pg
@@ -172,9 +175,8 @@ def _run(roots: list, *, retain_graph: bool, create_graph: bool, capture: dict |
                         heappush(heap, (-p._ctx.sequence, p))
     finally:
         state.grad_enabled = previous_mode
-    # What is left in `pending` flowed into leaves.
     if capture is None:
-        for leaf, g in pending.items():
+        for leaf, g in pending.items():  # only a root that is itself a leaf ends up here
             leaf.grad = g if leaf.grad is None else leaf.grad + g
         return {}
     for x in capture:

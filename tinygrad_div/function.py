@@ -110,15 +110,28 @@ class Function:
     @classmethod
     def apply(cls, *inputs: Any, **params: Any) -> Value:
         """Run forward on the inputs' data and, when any input requires grad, record the node."""
-        record = False
-        datas = []
-        for x in inputs:
-            if isinstance(x, Value):
-                datas.append(x.data)
-                if x.requires_grad:
-                    record = True
+        # Unrolled for one and two inputs: this is the hot path of every op.
+        if len(inputs) == 2:
+            a, b = inputs
+            if isinstance(a, Value):
+                data_a, record = a.data, a.requires_grad
             else:
-                datas.append(to_data(x))
+                data_a, record = to_data(a), False
+            if isinstance(b, Value):
+                data_b = b.data
+                record = record or b.requires_grad
+            else:
+                data_b = to_data(b)
+            datas = (data_a, data_b)
+        else:
+            record = False
+            datas = []
+            for x in inputs:
+                if isinstance(x, Value):
+                    datas.append(x.data)
+                    record = record or x.requires_grad
+                else:
+                    datas.append(to_data(x))
         record = record and state.grad_enabled
         ctx = object.__new__(cls) if record else _UNRECORDED
         try:

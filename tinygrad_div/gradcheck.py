@@ -91,7 +91,7 @@ def compare_gradients(
                 numeric = _numeric(fn, datas, i, index, upstream, eps)
                 value = float(np.asarray(analytic[i])[index])
                 if not np.isclose(value, numeric, rtol=rtol, atol=atol):
-                    where = f" (output element {np.unravel_index(j, out_shape)})" if out_size > 1 else ""
+                    where = f" (output element {_unravel(j, out_shape)})" if out_size > 1 else ""
                     if out_size > FULL_JACOBIAN_SIZE:
                         where = f" (random projection {j} of the output)"
                     raise GradcheckError(
@@ -176,7 +176,11 @@ def _elements_to_check(shape: tuple, rng: np.random.Generator) -> list[tuple]:
         flat = range(size)
     else:
         flat = sorted(rng.choice(size, FULL_JACOBIAN_SIZE, replace=False))
-    return [tuple(int(k) for k in np.unravel_index(f, shape)) for f in flat]
+    return [_unravel(f, shape) for f in flat]
+
+
+def _unravel(flat_index: int, shape: tuple) -> tuple[int, ...]:
+    return tuple(int(k) for k in np.unravel_index(flat_index, shape))
 
 
 def _numeric(fn: Callable, datas: list, i: int, index: tuple, upstream: Any, eps: float) -> float:

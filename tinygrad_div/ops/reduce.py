@@ -7,8 +7,8 @@ import math
 import numpy as np
 
 from tinygrad_div.function import Function
-from tinygrad_div.ops.shape import broadcast_to, reshape
-from tinygrad_div.value import shape_of
+from tinygrad_div.ops.shape import BroadcastTo
+from tinygrad_div.value import Value, shape_of
 
 
 def _kept_shape(shape: tuple, axis) -> tuple:
@@ -18,6 +18,24 @@ def _kept_shape(shape: tuple, axis) -> tuple:
     axes = (axis,) if isinstance(axis, int) else axis
     axes = {a % len(shape) for a in axes}
     return tuple(1 if i in axes else n for i, n in enumerate(shape))
+
+
+def _sum(a, axis, keepdims):
+    if type(a) is float:
+        return np.sum(a, axis=axis, keepdims=keepdims)  # numpy still validates the axis of a scalar
+    out = np.add.reduce(a, axis=axis, keepdims=keepdims)  # np.sum without its Python wrapper
+    return float(out) if type(out) is np.float64 else out
+
+
+def _spread(grad, kept_shape: tuple, shape: tuple):
+    """A reduction's gradient broadcast back over the axes it reduced."""
+    if isinstance(grad, Value):
+        return BroadcastTo.apply(grad.reshape(kept_shape), shape=shape)
+    if not shape:
+        return float(grad)
+    out = np.empty(shape)
+    np.copyto(out, grad if type(grad) is float else grad.reshape(kept_shape))
+    return out
 
 
 def _reduction_examples(shape):
@@ -36,11 +54,11 @@ class Sum(Function):
     def forward(ctx, a, *, axis=None, keepdims=False):
         ctx.input_shape = shape = shape_of(a)
         ctx.kept_shape = _kept_shape(shape, axis)
-        return np.sum(a, axis=axis, keepdims=keepdims)
+        return _sum(a, axis, keepdims)
 
     @staticmethod
     def backward(ctx, grad):
-        return broadcast_to(reshape(grad, ctx.kept_shape), ctx.input_shape)
+        return _spread(grad, ctx.kept_shape, ctx.input_shape)
 
 
 class Mean(Function):
@@ -52,9 +70,9 @@ class Mean(Function):
     def forward(ctx, a, *, axis=None, keepdims=False):
         ctx.input_shape = shape = shape_of(a)
         ctx.kept_shape = _kept_shape(shape, axis)
-        ctx.count = math.prod(shape) // math.prod(ctx.kept_shape) or 1
-        return np.mean(a, axis=axis, keepdims=keepdims)
+        ctx.count = count = float(math.prod(shape) // math.prod(ctx.kept_shape) or 1)
+        return _sum(a, axis, keepdims) / count  # exactly np.mean: the sum, then one division
 
     @staticmethod
     def backward(ctx, grad):
-        return broadcast_to(reshape(grad / float(ctx.count), ctx.kept_shape), ctx.input_shape)
+        return _spread(grad / ctx.count, ctx.kept_shape, ctx.input_shape)

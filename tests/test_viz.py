@@ -1,0 +1,183 @@
+"""Graph drawing: the DOT text of a known expression, and rendering it with Graphviz."""
+
+import re
+import shutil
+import subprocess
+
+import numpy as np
+import pytest
+
+from tinygrad_div import Value, viz
+from tinygrad_div.viz import GraphvizNotFoundError, draw, retain_all_grads, to_dot
+
+needs_dot = pytest.mark.skipif(shutil.which("dot") is None, reason="Graphviz's dot program is not installed")
+
+
+def value_nodes(dot: str) -> list[str]:
+    return re.findall(r"^\s+(v\d+) \[", dot, flags=re.MULTILINE)
+
+
+def op_nodes(dot: str) -> list[str]:
+    return re.findall(r"^\s+(op\d+) \[", dot, flags=re.MULTILINE)
+
+
+def edges(dot: str) -> list[tuple[str, str]]:
+    return re.findall(r"^\s+(\w+) -> (\w+);", dot, flags=re.MULTILINE)
+
+
+def label_of(dot: str, node: str) -> str:
+    return re.search(rf'^\s+{node} \[.*label="(.*)"', dot, flags=re.MULTILINE).group(1)
+
+
+@pytest.fixture
+def expression():
+    """y = ln(a·b + 1) with a = 2, b = 3, after backward: 2 leaves, 1 constant, 3 ops."""
+    a, b = Value(2.0), Value(3.0)
+    y = (a * b + 1.0).log()
+    y.backward()
+    return a, b, y
+
+
+def test_a_known_expression_has_one_node_per_value_and_op_and_an_edge_per_input_and_output(expression):
+    a, b, y = expression
+    dot = to_dot(y)
+    assert len(value_nodes(dot)) == 6  # a, b, the constant 1, a·b, a·b + 1, y
+    assert len(op_nodes(dot)) == 3  # Mul, Add, Log
+    assert len(edges(dot)) == 8  # Mul: 2 in + 1 out, Add: 2 + 1, Log: 1 + 1
+
+
+def test_ops_are_named_and_listed_in_the_order_they_ran(expression):
+    dot = to_dot(expression[2])
+    assert [label_of(dot, op) for op in op_nodes(dot)] == ["Mul", "Add", "Log"]
+
+
+def test_edges_follow_the_data_from_inputs_through_ops_to_outputs(expression):
+    dot = to_dot(expression[2])
+    for source, target in edges(dot):
+        # every edge joins a value and an op, and its source is defined before it
+        assert source.startswith("op") != target.startswith("op")
+        assert dot.index(f"  {source} [") < dot.index(f"  {source} -> {target};")
+    first_op = op_nodes(dot)[0]
+    assert [s for s, t in edges(dot) if t == first_op] == ["v0", "v1"]  # a and b feed Mul, in argument order
+
+
+def test_value_nodes_summarise_name_data_and_grad(expression):
+    a, b, y = expression
+    dot = to_dot(y, labels={"a": a, "y": y})
+    a_label = label_of(dot, "v0")
+    assert a_label == "a | data 2 | grad 0.4286"  # dy/da = b/(ab + 1) = 3/7
+    assert "const | 1" in dot
+    assert "data 1.946" in label_of(dot, value_nodes(dot)[-1])  # ln 7
+
+
+def test_arrays_show_their_shape_and_few_values_or_their_range():
+    small = Value(np.array([0.5, -1.0, 2.0]))
+    large = Value(np.arange(12.0).reshape(3, 4))
+    dot = to_dot(small.sum() + large.sum())
+    assert "shape (3,) | data [0.5, -1, 2]" in dot
+    assert "shape (3, 4) | data min 0, max 11" in dot
+
+
+def test_a_reused_value_is_drawn_once_with_an_edge_per_use():
+    x = Value(3.0)
+    dot = to_dot(x * x)
+    assert len(value_nodes(dot)) == 2
+    assert edges(dot).count(("v0", "op0")) == 2
+
+
+def test_intermediate_grads_are_drawn_when_retained():
+    x = Value(3.0)
+    y = (x * 2.0).exp()
+    retain_all_grads(y)
+    y.backward()
+    dot = to_dot(y)
+    assert all("grad" in label_of(dot, node) for node in value_nodes(dot) if "const" not in label_of(dot, node))
+
+
+def test_a_leaf_on_its_own_is_one_node():
+    dot = to_dot(Value(1.5))
+    assert len(value_nodes(dot)) == 1 and not op_nodes(dot) and not edges(dot)
+
+
+def test_to_dot_refuses_what_is_not_a_value():
+    with pytest.raises(TypeError, match="needs a Value"):
+        to_dot(3.0)
+
+
+@needs_dot
+def test_the_dot_text_parses_with_graphviz_even_with_odd_labels(expression):
+    a, b, y = expression
+    dot = to_dot(y, labels={'a "quoted" {weird} | <name>': a}, title="y = ln(a·b + 1) \\ test")
+    done = subprocess.run(["dot", "-Tsvg"], input=dot, text=True, capture_output=True)
+    assert done.returncode == 0, done.stderr
+    assert "<svg" in done.stdout
+
+
+@needs_dot
+@pytest.mark.parametrize("suffix", [".svg", ".png"])
+def test_draw_renders_the_format_the_suffix_names(expression, tmp_path, suffix):
+    path = draw(expression[2], tmp_path / f"graph{suffix}")
+    assert path.stat().st_size > 0
+    head = path.read_bytes()[:200]
+    assert (b"<svg" in head or b"<?xml" in head) if suffix == ".svg" else head.startswith(b"\x89PNG")
+
+
+def test_draw_writes_dot_text_without_graphviz(expression, tmp_path, monkeypatch):
+    monkeypatch.setattr(viz.shutil, "which", lambda name: None)
+    path = draw(expression[2], tmp_path / "graph.dot")
+    assert path.read_text(encoding="utf-8") == to_dot(expression[2])
+
+
+def test_draw_without_graphviz_says_in_one_line_how_to_install_it(expression, tmp_path, monkeypatch):
+    monkeypatch.setattr(viz.shutil, "which", lambda name: None)
+    with pytest.raises(GraphvizNotFoundError) as error:
+        draw(expression[2], tmp_path / "graph.svg")
+    message = str(error.value)
+    assert "\n" not in message
+    assert "Graphviz" in message and "install" in message
+
+
+def test_draw_needs_a_suffix_to_pick_the_format(expression, tmp_path):
+    with pytest.raises(ValueError, match="suffix"):
+        draw(expression[2], tmp_path / "graph")
+
+
+def test_the_division_network_graph_is_one_sample_through_the_model_and_the_loss():
+    graph = viz.division_network_graph(seed=0)
+    dot = to_dot(graph.value, labels=graph.labels, title=graph.title)
+    ops = [label_of(dot, op) for op in op_nodes(dot)]
+    assert ops == ["MatMul", "Add", "Sigmoid", "Sub", "Pow", "Mean"]  # σ(x·W + b), then mean((p − t)²)
+    assert graph.value.shape == ()
+    assert graph.labels["W1"].grad is not None and graph.labels["prediction"].grad is not None
+
+
+def test_the_division_network_graph_grows_with_hidden_layers():
+    graph = viz.division_network_graph(seed=0, hidden=[3])
+    assert len(op_nodes(to_dot(graph.value))) == 9  # two (MatMul, Add, Sigmoid) layers and the loss
+    assert set(graph.labels) >= {"W1", "b1", "W2", "b2"}
+
+
+def test_the_graph_command_writes_the_division_network(tmp_path, capsys):
+    from tinygrad_div.cli import main
+
+    assert main(["graph", "-o", str(tmp_path / "net.dot")]) == 0
+    assert "MatMul" in (tmp_path / "net.dot").read_text()
+    assert "wrote" in capsys.readouterr().out
+
+
+@needs_dot
+def test_the_graph_command_draws_svg_by_default(tmp_path, monkeypatch):
+    from tinygrad_div.cli import main
+
+    monkeypatch.chdir(tmp_path)
+    assert main(["graph"]) == 0
+    assert "<svg" in (tmp_path / "division_graph.svg").read_text()
+
+
+def test_the_graph_command_without_graphviz_is_a_one_line_error(tmp_path, monkeypatch, capsys):
+    from tinygrad_div.cli import main
+
+    monkeypatch.setattr(viz.shutil, "which", lambda name: None)
+    assert main(["graph", "-o", str(tmp_path / "net.png")]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "Graphviz" in err
