@@ -1,0 +1,110 @@
+"""checkpoint: a saved divider loads back identical; a bad file is refused with one line, never unpickled."""
+
+import io
+import os
+
+import numpy as np
+import pytest
+
+from tinygrad_div import checkpoint
+from tinygrad_div.checkpoint import ModelFileError
+from tinygrad_div.nn import MLP
+from tinygrad_div.train import Divider
+
+
+@pytest.fixture
+def divider():
+    return Divider(MLP([2, 3, 1], seed=0), "raw", (0.5, 2.0))
+
+
+def _arrays(path):
+    with np.load(path) as npz:
+        return dict(npz)
+
+
+def _rewrite(path, **changes):
+    arrays = {**_arrays(path), **changes}
+    np.savez(path, **{k: v for k, v in arrays.items() if v is not None})
+
+
+def test_a_saved_divider_loads_back_identical(tmp_path, divider):
+    path = tmp_path / "model.npz"
+    checkpoint.save(divider, path)
+    loaded = checkpoint.load(path)
+    assert (loaded.inputs, loaded.train_range, loaded.net.sizes) == ("raw", (0.5, 2.0), [2, 3, 1])
+    for saved, back in zip(divider.net.parameters(), loaded.net.parameters()):
+        np.testing.assert_array_equal(saved.data, back.data)
+    a, b = np.array([0.7, 1.5]), np.array([1.2, 0.6])
+    np.testing.assert_array_equal(loaded.quotients(a, b), divider.quotients(a, b))
+
+
+def test_save_writes_exactly_the_given_name_and_leaves_no_temporary_file(tmp_path, divider):
+    checkpoint.save(divider, tmp_path / "model")
+    assert os.listdir(tmp_path) == ["model"]
+
+
+def test_an_interrupted_save_keeps_the_old_model_and_cleans_up(tmp_path, divider, monkeypatch):
+    path = tmp_path / "model.npz"
+    checkpoint.save(divider, path)
+    before = path.read_bytes()
+
+    def crash(file, **arrays):
+        file.write(b"half a model")
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(np, "savez", crash)
+    with pytest.raises(KeyboardInterrupt):
+        checkpoint.save(Divider(MLP([2, 1], seed=1), "log"), path)
+    assert path.read_bytes() == before and os.listdir(tmp_path) == ["model.npz"]
+
+
+def test_loading_never_unpickles(tmp_path, divider):
+    path = tmp_path / "model.npz"
+    checkpoint.save(divider, path)
+    _rewrite(path, inputs=np.array(["log"], dtype=object))
+    with pytest.raises(ModelFileError, match="not a readable model file"):
+        checkpoint.load(path)
+
+
+def _saved(tmp_path, divider):
+    path = tmp_path / "model.npz"
+    checkpoint.save(divider, path)
+    return path
+
+
+@pytest.mark.parametrize("changes, message", [
+    ({"format": np.array("something else")}, "format marker"),
+    ({"format": None}, "format marker"),
+    ({"inputs": np.array("sqrt")}, "'inputs'"),
+    ({"train_range": np.array([1.0, 0.5])}, "train_range"),
+    ({"weight_0": np.zeros((3, 3))}, r"layer 0 has weight \(3, 3\)"),
+    ({"bias_1": np.zeros(2)}, r"layer 1 has weight \(3, 1\) and bias \(2,\)"),
+    ({"weight_1": np.zeros((3, 2)), "bias_1": np.zeros(2)}, "last layer has 2 outputs"),
+    ({"bias_1": None}, "missing or unexpected arrays: bias_1"),
+    ({"extra": np.zeros(1)}, "unexpected arrays: extra"),
+    ({"weight_0": np.full((2, 3), np.nan)}, "finite float64"),
+    ({"weight_0": np.zeros((2, 3), dtype=np.int64)}, "finite float64"),
+], ids=["wrong-format", "no-format", "inputs", "range", "weight-shape", "bias-shape", "outputs", "missing",
+        "extra", "nan", "dtype"])
+def test_files_with_wrong_keys_or_shapes_are_refused(tmp_path, divider, changes, message):
+    path = _saved(tmp_path, divider)
+    _rewrite(path, **changes)
+    with pytest.raises(ModelFileError, match=message):
+        checkpoint.load(path)
+
+
+def test_missing_truncated_and_foreign_files_are_refused(tmp_path, divider):
+    with pytest.raises(ModelFileError, match="not found"):
+        checkpoint.load(tmp_path / "absent.npz")
+    path = _saved(tmp_path, divider)
+    path.write_bytes(path.read_bytes()[: len(path.read_bytes()) // 2])
+    with pytest.raises(ModelFileError, match="not a readable model file"):
+        checkpoint.load(path)
+    path.write_bytes(b"just some text, not numpy")
+    with pytest.raises(ModelFileError, match="not a readable model file"):
+        checkpoint.load(path)
+    buffer = io.BytesIO()
+    np.save(buffer, np.zeros(3))  # a lone .npy array, not an archive of named arrays
+    path.write_bytes(buffer.getvalue())
+    with pytest.raises(ModelFileError):
+        checkpoint.load(path)

@@ -1,0 +1,178 @@
+"""The command line: `train` learns to divide and prints its table, `predict` divides, bad input is one line, exit 2."""
+
+import os
+import subprocess
+import sys
+from contextlib import redirect_stdout
+from io import StringIO
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from tinygrad_div import cli
+from tinygrad_div.cli import Command, UsageError, main
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+@pytest.fixture(scope="module")
+def models(tmp_path_factory):
+    """Paths of a trained log model, a trained raw model, and broken or missing model files."""
+    folder = tmp_path_factory.mktemp("models")
+    paths = {name: folder / f"{name}.npz" for name in ("log", "raw", "corrupt", "bad_shape", "missing")}
+    with redirect_stdout(StringIO()):
+        assert main(["train", "--samples", "3000", "--save", str(paths["log"])]) == 0
+        assert main(["train", "--samples", "500", "--inputs", "raw", "--hidden", "4", "--save", str(paths["raw"])]) == 0
+    paths["corrupt"].write_bytes(paths["log"].read_bytes()[:200])
+    with np.load(paths["log"]) as npz:
+        arrays = dict(npz)
+    np.savez(paths["bad_shape"], **{**arrays, "weight_0": np.zeros((3, 1))})
+    paths["no_dir"] = folder / "no such folder" / "model.npz"
+    return paths
+
+
+def run(argv, capsys):
+    status = main([str(arg) for arg in argv])
+    out, err = capsys.readouterr()
+    return status, out, err
+
+
+def _row(table: str, label: str) -> list[float]:
+    """The numbers at the end of the table row that starts with `label` (count, MSE, median, 95%)."""
+    (line,) = [line for line in table.splitlines() if line.startswith(label)]
+    return [float(x) for x in line.split()[-4:]]
+
+
+def test_train_with_the_notes_defaults_prints_the_table_and_divides_to_1e_6(capsys):
+    status, out, err = run(["train"], capsys)
+    assert status == 0 and err == ""
+    assert "2 -> 1 sigmoid network on 8000 pairs (log inputs, 1 epoch(s), batch 1" in out
+    for label, count in (("train [0.1, 1)", 8000), ("test  [0.1, 1)", 2000), ("wider [0.001, 10)", 2000)):
+        row_count, mse, median, p95 = _row(out, label)
+        assert row_count == count and median < 1e-6 and p95 >= median and mse >= 0
+    examples = out.split("predicted\n")[1].strip().splitlines()
+    assert len(examples) == 5
+    for line in examples:
+        a, b, true, predicted = map(float, line.split())
+        assert true == pytest.approx(a / b, rel=1e-3)  # a and b are shown rounded to 4 digits
+        assert predicted == pytest.approx(true, rel=1e-9)
+
+
+def test_train_saves_a_model_that_predict_uses(models, capsys):
+    status, out, err = run(["predict", 7, 3, "--model", models["log"]], capsys)
+    assert status == 0 and err == ""
+    assert float(out) == pytest.approx(7 / 3, rel=1e-9)
+
+
+def test_predict_with_a_raw_model_outside_its_training_range_says_so(models, capsys):
+    status, out, err = run(["predict", 7, 3, "--model", models["raw"]], capsys)
+    assert status == 0 and float(out) > 0
+    assert "outside the training range [0.1, 1)" in err
+
+
+def test_python_dash_m_runs_the_cli(models):
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    ok = subprocess.run([sys.executable, "-m", "tinygrad_div", "predict", "7", "3", "--model", str(models["log"])],
+                        capture_output=True, text=True, env=env, timeout=120)
+    assert ok.returncode == 0 and float(ok.stdout) == pytest.approx(7 / 3, rel=1e-9)
+    bad = subprocess.run([sys.executable, "-m", "tinygrad_div", "predict", "7", "0", "--model", str(models["log"])],
+                         capture_output=True, text=True, env=env, timeout=120)
+    assert bad.returncode == 2 and bad.stdout == ""
+    assert bad.stderr == "tinygrad-div: error: cannot divide by zero (b = 0)\n"
+
+
+def test_a_reader_that_leaves_early_gets_no_traceback(models):
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    process = subprocess.Popen([sys.executable, "-m", "tinygrad_div", "train", "--samples", "200"],
+                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env)
+    process.stdout.close()  # like `| head -0`: nobody reads what train prints
+    _, err = process.communicate(timeout=120)
+    assert process.returncode == 1 and err == b""
+
+
+BAD_INPUT = {
+    "negative-samples": (["train", "--samples", "-5"], "--samples must be at least 2"),
+    "samples-not-a-number": (["train", "--samples", "ten"], "expected a whole number, got 'ten'"),
+    "fractional-samples": (["train", "--samples", "2.5"], "expected a whole number"),
+    "zero-epochs": (["train", "--epochs", "0"], "--epochs must be >= 1"),
+    "negative-batch": (["train", "--batch-size", "-1"], "--batch-size must be >= 1"),
+    "zero-hidden": (["train", "--hidden", "8", "0"], "--hidden sizes must be >= 1"),
+    "negative-lr": (["train", "--lr", "-0.1"], "--lr must be a positive number"),
+    "nan-lr": (["train", "--lr", "nan"], "expected a finite number"),
+    "reversed-range": (["train", "--range", "1", "0.1"], "0 < low < high"),
+    "negative-range": (["train", "--range", "-1", "1"], "0 < low < high"),
+    "unknown-inputs": (["train", "--inputs", "cubic"], "invalid choice: 'cubic'"),
+    "save-to-missing-folder": (["train", "--save", "{no_dir}"], "does not exist"),
+    "plot-to-unknown-format": (["train", "--plot", "loss.xyz"], "--plot: loss.xyz must end in .png, .svg, .pdf"),
+    "dividend-not-a-number": (["predict", "seven", "3", "--model", "{log}"], "expected a number, got 'seven'"),
+    "divisor-not-a-number": (["predict", "7", "1/3", "--model", "{log}"], "expected a number, got '1/3'"),
+    "infinite-divisor": (["predict", "7", "inf", "--model", "{log}"], "expected a finite number"),
+    "zero-divisor": (["predict", "7", "0", "--model", "{log}"], "cannot divide by zero"),
+    "negative-divisor-log": (["predict", "7", "-3", "--model", "{log}"], "log inputs, so a and b must be > 0"),
+    "negative-dividend-log": (["predict", "-7", "3", "--model", "{log}"], "log inputs, so a and b must be > 0"),
+    "negative-divisor-raw": (["predict", "7", "-3", "--model", "{raw}"], "divides positive numbers only"),
+    "missing-model": (["predict", "7", "3", "--model", "{missing}"], "not found"),
+    "corrupt-model": (["predict", "7", "3", "--model", "{corrupt}"], "is not a readable model file"),
+    "wrong-shapes": (["predict", "7", "3", "--model", "{bad_shape}"], "layer 0 has weight (3, 1)"),
+    "no-command": ([], "required: COMMAND"),
+    "unknown-command": (["divide"], "invalid choice: 'divide'"),
+    "unknown-option": (["train", "--fast"], "unrecognized arguments: --fast"),
+}
+
+
+@pytest.mark.parametrize("argv, message", BAD_INPUT.values(), ids=BAD_INPUT.keys())
+def test_bad_input_is_one_line_on_stderr_and_exit_status_2(models, capsys, argv, message):
+    status, out, err = run([arg.format(**models) for arg in argv], capsys)
+    assert status == 2 and out == ""
+    assert err.startswith("tinygrad-div: error: ") and err.endswith("\n") and err.count("\n") == 1
+    assert message in err
+
+
+def test_plot_without_matplotlib_is_refused_before_training(monkeypatch, capsys, tmp_path):
+    monkeypatch.setitem(sys.modules, "matplotlib", None)  # what `import matplotlib` sees when it is not installed
+    monkeypatch.setattr(cli, "train", lambda *args, **kwargs: pytest.fail("trained before checking matplotlib"))
+    status, out, err = run(["train", "--plot", tmp_path / "loss.png"], capsys)
+    assert status == 2 and out == ""
+    assert err == "tinygrad-div: error: --plot needs matplotlib, which is not installed " \
+                  "(pip install 'tinygrad_div[plot]')\n"
+
+
+def test_plot_writes_a_png(capsys, tmp_path):
+    pytest.importorskip("matplotlib")
+    path = tmp_path / "loss.png"
+    status, out, _ = run(["train", "--samples", "400", "--plot", path], capsys)
+    assert status == 0 and f"plot written to {path}" in out
+    assert path.read_bytes().startswith(b"\x89PNG\r\n\x1a\n")
+
+
+def test_help_lists_the_commands_and_options(capsys):
+    status, out, _ = run(["--help"], capsys)
+    assert status == 0 and "train" in out and "predict" in out
+    status, out, _ = run(["train", "--help"], capsys)
+    for option in ("--samples", "--hidden", "--epochs", "--batch-size", "--lr", "--seed", "--inputs", "--range",
+                   "--save", "--plot"):
+        assert option in out
+
+
+def test_a_new_subcommand_is_one_registry_entry(monkeypatch, capsys):
+    def add_arguments(parser):
+        parser.add_argument("word")
+
+    def shout(args):
+        if not args.word.isalpha():
+            raise UsageError(f"not a word: {args.word!r}")
+        print(args.word.upper())
+        return 0
+
+    monkeypatch.setitem(cli.COMMANDS, "shout", Command("say it louder", add_arguments, shout))
+    assert run(["shout", "hello"], capsys)[:2] == (0, "HELLO\n")
+    assert run(["shout", "42"], capsys) == (2, "", "tinygrad-div: error: not a word: '42'\n")
+
+
+def test_an_interrupted_run_exits_130_without_a_traceback(monkeypatch, capsys):
+    def interrupted(*args, **kwargs):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(cli, "train", interrupted)
+    assert run(["train"], capsys) == (130, "", "tinygrad-div: interrupted\n")

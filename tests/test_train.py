@@ -1,0 +1,101 @@
+"""train: the notes' defaults learn to divide; the accuracy targets of the issue, with fixed seeds."""
+
+import numpy as np
+import pytest
+
+from tinygrad_div.data import Pairs
+from tinygrad_div.nn import MLP, Layer
+from tinygrad_div.train import Divider, Scores, TrainConfig, fit, train, wider_range
+
+
+@pytest.fixture(scope="module")
+def default_run():
+    return train(TrainConfig())
+
+
+@pytest.fixture(scope="module")
+def raw_run():
+    return train(TrainConfig(inputs="raw", hidden=(8,)))
+
+
+def test_the_defaults_are_the_notes():
+    config = TrainConfig()
+    assert (config.hidden, config.epochs, config.batch_size) == ((), 1, 1)  # one layer, one epoch, no batches
+    assert (config.samples, config.inputs, config.low, config.high) == (10_000, "log", 0.1, 1.0)
+
+
+def test_the_default_run_divides_to_one_part_in_a_million_on_the_test_set(default_run):
+    assert default_run.scores["test"].median_relative_error < 1e-6
+
+
+def test_the_default_run_divides_to_one_part_in_a_million_on_a_range_100x_wider(default_run):
+    assert wider_range(0.1, 1.0) == pytest.approx((1e-3, 10.0))
+    assert default_run.wide.a.min() < 2e-3 and default_run.wide.a.max() > 5  # the whole wider range is used
+    assert default_run.scores["wide"].median_relative_error < 1e-6
+
+
+def test_the_default_run_finds_the_exact_divider_weights(default_run):
+    layer = default_run.divider.net.layers[0]
+    np.testing.assert_allclose(layer.weight.data[:, 0], [1.0, -1.0], atol=1e-9)
+    assert abs(layer.bias.data[0]) < 1e-9
+
+
+def test_the_default_run_takes_one_step_per_training_pair(default_run):
+    assert len(default_run.losses) == len(default_run.train) == 8000
+
+
+def test_a_raw_input_network_with_a_hidden_layer_learns_roughly_but_does_not_extrapolate(raw_run):
+    test, wide = raw_run.scores["test"], raw_run.scores["wide"]
+    assert test.median_relative_error < 0.2  # measured 0.089 with seed 0
+    assert wide.median_relative_error > 10 * test.median_relative_error
+
+
+def test_training_lowers_the_loss(raw_run):
+    losses = raw_run.losses
+    assert losses[-500:].mean() < losses[:500].mean() / 3
+
+
+def test_a_known_exact_divider_scores_zero_error():
+    exact = Divider(MLP.from_layers([Layer.from_arrays([[1.0], [-1.0]], [0.0])]), "log")
+    pairs = Pairs(np.array([0.2, 3.0, 7.0]), np.array([0.5, 0.01, 3.0]))
+    np.testing.assert_allclose(exact.quotients(pairs.a, pairs.b), pairs.quotient, rtol=1e-13)
+    scores = Scores.of(exact, pairs)
+    assert scores.median_relative_error < 1e-13 and scores.p95_relative_error < 1e-13 and scores.mse < 1e-30
+
+
+def test_mini_batches_and_epochs_take_the_right_number_of_steps_and_still_divide():
+    run = train(TrainConfig(samples=1000, epochs=20, batch_size=16, lr=3.0))
+    assert len(run.losses) == 20 * -(-800 // 16)
+    assert run.scores["test"].median_relative_error < 1e-6
+
+
+def test_every_sample_is_visited_once_per_epoch():
+    seen = []
+
+    class Recorder(MLP):
+        def __call__(self, x):
+            seen.extend(np.atleast_2d(x)[:, 0].tolist())
+            return super().__call__(x)
+
+    net = Recorder([2, 1], seed=0)
+    x = np.stack([np.arange(10.0), np.zeros(10)], axis=1)
+    fit(net, x, np.full((10, 1), 0.5), TrainConfig(epochs=3, batch_size=4))
+    assert sorted(seen) == sorted(list(range(10)) * 3)
+
+
+def test_progress_is_reported_after_every_step_up_to_the_total():
+    calls = []
+    train(TrainConfig(samples=100, epochs=2, batch_size=8), progress=lambda done, total: calls.append((done, total)))
+    assert calls == [(i, 20) for i in range(1, 21)]
+
+
+@pytest.mark.parametrize("change, message", [
+    ({"samples": 1}, "--samples"), ({"hidden": (4, 0)}, "--hidden"), ({"epochs": 0}, "--epochs"),
+    ({"batch_size": -2}, "--batch-size"), ({"lr": 0.0}, "--lr"), ({"lr": float("nan")}, "--lr"),
+    ({"inputs": "sqrt"}, "--inputs"), ({"low": 1.0, "high": 0.1}, "range"), ({"low": -1.0}, "range"),
+])
+def test_bad_configurations_are_named(change, message):
+    config = TrainConfig(**change)
+    assert len(config.problems()) == 1 and message in config.problems()[0]
+    with pytest.raises(ValueError, match=message):
+        train(config)
