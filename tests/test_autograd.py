@@ -202,3 +202,34 @@ def test_random_expressions_match_finite_differences(steps, shapes, seed):
 
     assert gradcheck(program, inputs)
     assert gradgradcheck(program, inputs, projections=1)
+
+
+class TestSharedData:
+    """Two different Values may hold the very same float or array object; the graph must still tell them apart."""
+
+    def test_two_equal_python_floats_stay_two_inputs_for_second_derivatives(self):
+        a, b = Value(1.0), Value(1.0)
+        assert a.data is b.data  # Python shares the float object
+        ga, _ = grad(a * b, [a, b], create_graph=True)
+        assert grad(ga, [a, b], allow_unused=True) == (None, 1.0)  # ∂(∂ab/∂a)/∂b = 1
+
+    def test_detach_is_a_constant_in_double_backward(self):
+        x = Value(2.0)
+        (g,) = grad(x * x.detach(), [x], create_graph=True)
+        assert g.data == 2.0 and not g.requires_grad
+
+    def test_a_user_op_saving_both_inputs_with_equal_data(self):
+        class Hypot(td.Function, register=False):
+            @staticmethod
+            def forward(ctx, a, b):
+                y = np.sqrt(a * a + b * b)
+                ctx.save_for_backward(a, b, y)
+                return y
+
+            @staticmethod
+            def backward(ctx, grad):
+                a, b, y = ctx.saved_tensors
+                return grad * a / y, grad * b / y
+
+        assert gradgradcheck(Hypot.apply, [-1.0, -1.0])
+        assert gradgradcheck(Hypot.apply, [np.array([1.0, 2.0])] * 2)

@@ -86,15 +86,14 @@ class Function:
         that saves an intermediate which depends on its inputs overrides this to
         recompute it from `inputs` with recorded ops (see Sigmoid).
         """
-        by_identity = {id(output.data): output}
-        for x in inputs:
-            if isinstance(x, Value):
-                by_identity.setdefault(id(x.data), x)
+        seen = getattr(ctx, "input_data", None) or [getattr(x, "data", x) for x in inputs]
+        by_identity = {id(data): x for x, data in zip(inputs, seen) if isinstance(x, Value)}
+        by_identity[id(output.data)] = output
         values = []
         for t in ctx.saved_tensors:
             if isinstance(t, (float, _ndarray)):
                 known = by_identity.get(id(t))
-                t = known if known is not None else Value._wrap(t, False)
+                t = known if known is not None else Value._wrap(to_data(t), False)
             values.append(t)
         return tuple(values)
 
@@ -111,7 +110,9 @@ class Function:
     def apply(cls, *inputs: Any, **params: Any) -> Value:
         """Run forward on the inputs' data and, when any input requires grad, record the node."""
         # Unrolled for one and two inputs: this is the hot path of every op.
-        if len(inputs) == 2:
+        n = len(inputs)
+        separated = False  # see _distinct
+        if n == 2:
             a, b = inputs
             if isinstance(a, Value):
                 data_a, record = a.data, a.requires_grad
@@ -122,16 +123,17 @@ class Function:
                 record = record or b.requires_grad
             else:
                 data_b = to_data(b)
+            if data_a is data_b and a is not b:
+                data_b, separated = _distinct(data_b), True
             datas = (data_a, data_b)
+        elif n == 1:
+            (a,) = inputs
+            if isinstance(a, Value):
+                datas, record = (a.data,), a.requires_grad
+            else:
+                datas, record = (to_data(a),), False
         else:
-            record = False
-            datas = []
-            for x in inputs:
-                if isinstance(x, Value):
-                    datas.append(x.data)
-                    record = record or x.requires_grad
-                else:
-                    datas.append(to_data(x))
+            datas, record, separated = _gather(inputs)
         record = record and state.grad_enabled
         ctx = object.__new__(cls) if record else _UNRECORDED
         try:
@@ -140,6 +142,8 @@ class Function:
             raise _shape_error(cls, datas, exc) from None
         if type(out) is not float and (type(out) is not _ndarray or out.dtype is not _F64 or not out.ndim):
             out = _normalize_output(cls, ctx, out)
+        if out is datas[0] or (n == 2 and out is datas[1]) or (n > 2 and any(out is d for d in datas)):
+            out = _distinct(out)  # forward passed an input through
         if state.anomaly:
             anomaly.check_forward(cls, ctx, datas, out)
         v = object.__new__(Value)
@@ -148,6 +152,8 @@ class Function:
         v._retains_grad = False
         if record:
             ctx.parents = inputs
+            if separated:
+                ctx.input_data = datas
             ctx.sequence = next(_sequence)
             v.requires_grad = True
             v._ctx = ctx
@@ -158,6 +164,31 @@ class Function:
 
     def __repr__(self) -> str:
         return f"<{type(self).__name__} node>"
+
+
+def _gather(inputs: tuple) -> tuple[list, bool, bool]:
+    """The inputs' data, whether any input requires grad, and whether data had to be separated."""
+    record = separated = False
+    datas: list = []
+    owner: dict[int, Any] = {}
+    for x in inputs:
+        if isinstance(x, Value):
+            data = x.data
+            record = record or x.requires_grad
+        else:
+            data = to_data(x)
+        if owner.setdefault(id(data), x) is not x:
+            data, separated = _distinct(data), True
+        datas.append(data)
+    return datas, record, separated
+
+
+def _distinct(data: Data) -> Data:
+    """Equal data in a new object. `saved_values` recognises a saved input or output by
+    identity, so two different Values (say x and x.detach(), or two Value(1.0), which
+    share Python's float object) must not hand forward the very same object; where they
+    would, one gets a copy and the node remembers what forward saw (`input_data`)."""
+    return data * 1.0 if type(data) is float else data.view()
 
 
 class _Unrecorded:

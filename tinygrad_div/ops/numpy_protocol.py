@@ -17,18 +17,20 @@ from tinygrad_div.ops.reduce import Mean, Sum
 from tinygrad_div.ops.shape import BroadcastTo, Reshape, Transpose
 
 UFUNCS = {
-    np.add: Add, np.subtract: Sub, np.multiply: Mul, np.divide: Div, np.negative: Neg,
-    np.power: Pow, np.exp: Exp, np.log: Log, np.tanh: Tanh, np.absolute: Abs, np.matmul: MatMul,
+    np.add: Add.apply, np.subtract: Sub.apply, np.multiply: Mul.apply, np.divide: Div.apply,
+    np.negative: Neg.apply, np.power: Pow.apply, np.exp: Exp.apply, np.log: Log.apply,
+    np.tanh: Tanh.apply, np.absolute: Abs.apply, np.matmul: MatMul.apply,
+    np.sqrt: lambda x: Pow.apply(x, 0.5), np.square: lambda x: Mul.apply(x, x),
 }
 
 
 def array_ufunc(ufunc, method, inputs, kwargs):
-    op = UFUNCS.get(ufunc)
-    if op is None or method != "__call__" or kwargs:
+    implementation = UFUNCS.get(ufunc)
+    if implementation is None or method != "__call__" or kwargs:
         supported = ", ".join(sorted(f.__name__ for f in UFUNCS))
         raise TypeError(f"numpy.{ufunc.__name__} ({method}, {sorted(kwargs)}) is not a recorded op on Values; "
                         f"supported ufuncs: {supported}")
-    return op.apply(*inputs)
+    return implementation(*inputs)
 
 
 def _swapaxes(a, axis1, axis2):
