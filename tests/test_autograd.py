@@ -233,3 +233,45 @@ class TestSharedData:
 
         assert gradgradcheck(Hypot.apply, [-1.0, -1.0])
         assert gradgradcheck(Hypot.apply, [np.array([1.0, 2.0])] * 2)
+
+
+class TestOwnership:
+    def test_leaf_grads_are_not_shared_with_the_seed_or_each_other(self):
+        a, b = Value(np.zeros(2)), Value(np.zeros(2))
+        seed = np.ones(2)
+        (a + b).backward(seed)
+        a.grad += 5.0
+        np.testing.assert_array_equal(b.grad, [1.0, 1.0])
+        np.testing.assert_array_equal(seed, [1.0, 1.0])
+
+    def test_value_of_a_value_copies(self):
+        p = Value(np.zeros(2))
+        q = Value(p)
+        q.data += 1.0
+        np.testing.assert_array_equal(p.data, [0.0, 0.0])
+
+
+class TestGradOnlyVisitsWhatItNeeds:
+    def test_grad_leaves_the_graph_below_its_inputs_alone(self):
+        x = Value(2.0)
+        h = x * 3.0
+        (gh,) = grad(h * h, [h])
+        assert gh == 12.0
+        (h * h).backward()  # the graph below h was neither walked nor freed
+        assert x.grad == 36.0
+
+    def test_create_graph_through_a_freed_graph_is_a_clear_error(self):
+        x = Value(2.0)
+        y = x * x
+        y.backward()
+        with pytest.raises(BackwardError, match="retain_graph"):
+            grad(y, [x], create_graph=True)
+
+
+class TestTruthValue:
+    def test_scalars_and_single_elements(self):
+        assert Value(2.0) and not Value(0.0) and Value([1.0])
+
+    def test_arrays_are_ambiguous(self):
+        with pytest.raises(ValueError, match="ambiguous"):
+            bool(Value([0.0, 1.0]))

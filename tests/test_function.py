@@ -130,7 +130,7 @@ def test_forward_returning_a_value_is_refused():
         def backward(ctx, grad):
             return grad
 
-    with pytest.raises(BackwardError, match="raw data"):
+    with pytest.raises(TypeError, match="raw data"):
         ReturnsValue.apply(Value(1.0))
 
 
@@ -165,3 +165,48 @@ def test_saving_an_intermediate_makes_it_a_constant_in_double_backward():
     x = Value(3.0)
     (g,) = grad(SquareSavingTwiceX.apply(x), [x], create_graph=True)
     assert g.data == 6.0 and not g.requires_grad  # the second derivative is lost, as documented
+
+
+def test_a_smaller_non_scalar_gradient_is_an_error_not_a_broadcast():
+    class Column(Function, register=False):
+        @staticmethod
+        def forward(ctx, x):
+            return x * 1.0
+
+        @staticmethod
+        def backward(ctx, grad):
+            return grad[:, :1]
+
+    with pytest.raises(BackwardError, match=r"Column.backward returned a gradient of shape \(2, 1\)"):
+        Column.apply(Value(np.ones((2, 3)))).sum().backward()
+
+
+def test_a_non_numeric_gradient_names_the_op():
+    class Wordy(Function, register=False):
+        @staticmethod
+        def forward(ctx, x):
+            return x * 1.0
+
+        @staticmethod
+        def backward(ctx, grad):
+            return "oops"
+
+    with pytest.raises(BackwardError, match="Wordy.backward returned str for input 0"):
+        Wordy.apply(Value(1.0)).backward()
+
+
+def test_a_user_forward_error_is_not_disguised_as_a_shape_error():
+    import math
+
+    class MathLog(Function, register=False):
+        @staticmethod
+        def forward(ctx, x):
+            return math.log(x)
+
+        @staticmethod
+        def backward(ctx, grad):
+            return grad
+
+    with pytest.raises(ValueError, match="math domain error") as info:
+        MathLog.apply(Value(-1.0))
+    assert type(info.value) is ValueError

@@ -91,3 +91,7 @@ def test_gradcheck_does_not_touch_callers_values():
     v = Value(np.array([1.0, 2.0]))
     gradcheck(lambda x: x * x, [v])
     assert v.grad is None
+
+
+def test_numpy_float64_scalars_are_float64_inputs():
+    assert gradcheck(lambda x: x * x, [np.float64(1.5)])

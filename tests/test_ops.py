@@ -20,7 +20,7 @@ def test_the_registry_holds_every_op_module_class():
 @pytest.mark.parametrize("op", BUILTIN_OPS, ids=lambda op: op.__name__)
 def test_every_builtin_op_matches_finite_differences(op):
     """First and (where defined) second derivatives, on hypothesis-drawn scalars, 0-d and broadcast shapes."""
-    report = check_op(op, examples=25)
+    report = check_op(op, examples=25, derandomize=None)  # the profile's: fixed in CI, random locally
     assert report.examples > 0
     assert report.first_order.max_abs_error < 1e-5
 
@@ -90,3 +90,81 @@ class TestLogAndDivisionEdges:
     def test_relu_passes_nan_through(self):
         assert np.isnan(Value(float("nan")).relu().data)
         assert Value(-2.0).relu().data == 0.0 and np.signbit(Value(-2.0).relu().data) == False  # noqa: E712
+
+
+UNARY_METHODS = [Value.exp, Value.log, Value.sigmoid, Value.tanh, Value.relu, Value.abs, Value.__neg__]
+BINARY_OPERATORS = [Value.__add__, Value.__sub__, Value.__mul__, Value.__truediv__, Value.__pow__]
+
+
+@pytest.mark.parametrize("method", UNARY_METHODS + BINARY_OPERATORS, ids=lambda m: m.__name__)
+def test_scalar_and_one_element_array_give_the_same_bits(method):
+    """Scalars are Python floats and arrays ndarrays; values and gradients must not depend on which."""
+    rng = np.random.default_rng(1)
+    binary = method in BINARY_OPERATORS
+    for a, b in rng.uniform(0.2, 5.0, size=(300, 2)):
+        scalar = [Value(float(a)), Value(float(b))][: 1 + binary]
+        array = [Value(np.array([a])), Value(np.array([b]))][: 1 + binary]
+        ys, ya = method(*scalar), method(*array)
+        ys.backward()
+        ya.sum().backward()
+        assert ys.data == ya.data[0]
+        for s, v in zip(scalar, array):
+            assert s.grad == v.grad[0]
+
+
+class TestPowAtZero:
+    def test_zeroth_power_has_zero_gradient_even_at_zero(self):
+        x = Value(0.0)
+        (x**0.0).backward()
+        assert x.grad == 0.0
+
+    def test_exponent_gradient_at_a_zero_base_is_zero(self):
+        a, b = Value(0.0), Value(2.0)
+        (a**b).backward()
+        assert (a.grad, b.grad) == (0.0, 0.0)
+
+    def test_third_derivative_of_a_square_at_zero(self):
+        from tinygrad_div import grad
+
+        x = Value(0.0)
+        (g1,) = grad(x**2.0, [x], create_graph=True)
+        (g2,) = grad(g1, [x], create_graph=True)
+        assert grad(g2, [x], allow_unused=True)[0] in (None, 0.0)
+
+
+class TestAxes:
+    def test_transpose_with_negative_axes_routes_gradients_back(self):
+        w = np.arange(24.0).reshape(4, 2, 3)
+        x = Value(np.zeros((2, 3, 4)))
+        (x.transpose((-1, 0, 1)) * w).sum().backward()
+        np.testing.assert_array_equal(x.grad, np.transpose(w, (1, 2, 0)))
+
+    @pytest.mark.parametrize("axis", [-1, (0, -1), np.int64(1), (-3,)])
+    def test_reduction_gradients_with_any_numpy_axis(self, axis):
+        w = np.random.default_rng(0).random((2, 3, 4))
+        for method, scale in ((Value.sum, 1.0), (Value.mean, None)):
+            x = Value(w)
+            y = method(x, axis=axis)
+            y.backward(np.ones(y.shape))
+            count = w.size / np.asarray(w.sum(axis=axis)).size
+            np.testing.assert_allclose(x.grad, np.full(w.shape, scale or 1.0 / count))
+
+    def test_a_scalar_has_no_axis_zero(self):
+        from tinygrad_div import ShapeError
+
+        with pytest.raises(ShapeError, match="Sum"):
+            Value(3.0).sum(axis=0)
+
+    def test_mean_of_an_empty_axis_is_nan_like_numpy(self):
+        with np.errstate(all="ignore"):
+            np.testing.assert_array_equal(Value(np.zeros((0, 3))).mean(axis=0).data, np.full(3, np.nan))
+            assert Value(np.zeros((3, 0))).mean(axis=0).shape == (0,)
+            assert np.isnan(Value(np.zeros(0)).mean().data)
+
+
+def test_numpy_functions_refuse_arguments_they_would_ignore():
+    v = Value(np.arange(6.0))
+    with pytest.raises(TypeError, match="order"):
+        np.reshape(v, (3, 2), order="F")
+    with pytest.raises(TypeError, match="out"):
+        np.sum(v, axis=0, out=np.zeros(()))

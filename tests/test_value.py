@@ -130,3 +130,8 @@ class TestMethods:
         v = Value([1.0, 2.0, 3.0])
         v[np.array([0, 0, 2])].sum().backward()
         np.testing.assert_array_equal(v.grad, [2.0, 0.0, 1.0])
+
+
+def test_numbers_beyond_float64_are_refused():
+    with pytest.raises(DataError, match="float64"):
+        Value(10**400)

@@ -21,7 +21,7 @@ import numpy as np
 from tinygrad_div import anomaly
 from tinygrad_div.errors import BackwardError, ShapeError
 from tinygrad_div.mode import state
-from tinygrad_div.ops.shape import broadcast_to, expandable, reducible, sum_to, sum_to_shape
+from tinygrad_div.ops.shape import broadcast_to, expand, reducible, sum_to, sum_to_shape
 from tinygrad_div.value import Value, shape_of, to_data
 
 _ndarray = np.ndarray
@@ -59,11 +59,29 @@ def grad(
     roots = [(out, _seed(out, g, create_graph)) for out, g in zip(outputs, grad_outputs)]
     capture = dict.fromkeys(inputs)
     keep = create_graph if retain_graph is None else retain_graph
-    results = _run(roots, retain_graph=keep, create_graph=create_graph, capture=capture)
+    results = _run(
+        roots, retain_graph=keep, create_graph=create_graph, capture=capture, only=_leading_to(inputs, outputs)
+    )
     missing = [i for i, x in enumerate(inputs) if results.get(x) is None]
     if missing and not allow_unused:
         raise ValueError(f"grad(): input {missing[0]} is not used to compute the outputs (pass allow_unused=True)")
-    return tuple(results.get(x) for x in inputs)
+    return tuple(_owned(results.get(x)) for x in inputs)
+
+
+def _leading_to(inputs: list[Value], outputs: list[Value]) -> set[Value]:
+    """The nodes behind `outputs` with an input among their own inputs: all that grad() must run."""
+    reach = set(inputs)  # the inputs and every node that depends on one
+    leading = set()
+    for v in reversed(topological_order(outputs)):  # oldest first: a node's inputs are decided before it
+        if any(p in reach for p in v._ctx.parents if isinstance(p, Value)):
+            leading.add(v)
+            reach.add(v)
+    return leading
+
+
+def _owned(g: Any) -> Any:
+    """A gradient the caller may modify: pass-through rules (Add's, a seed) can hand on shared arrays."""
+    return g.copy() if type(g) is _ndarray else g
 
 
 def _seed(root: Value, grad: Any, create_graph: bool) -> Any:
@@ -112,8 +130,13 @@ def topological_order(roots: Sequence[Value]) -> list[Value]:
     return [v for _, v in found]
 
 
-def _run(roots: list, *, retain_graph: bool, create_graph: bool, capture: dict | None = None) -> dict:
+def _run(
+    roots: list, *, retain_graph: bool, create_graph: bool, capture: dict | None = None, only: set | None = None
+) -> dict:
     """Propagate the seeds to the leaves; return `capture` filled with its Values' gradients.
+
+    `only`, when given, is the set of nodes whose backward runs (what grad() asks about
+    leads through them); the rest of the graph is neither walked nor freed.
 
     Order: a max-heap on the nodes' creation sequence. An op is always created after
     its inputs, so when a node is popped every reachable consumer (created later) has
@@ -136,14 +159,16 @@ def _run(roots: list, *, retain_graph: bool, create_graph: bool, capture: dict |
                     capture[v] = g
             elif v._retains_grad:
                 v.grad = g if v.grad is None else v.grad + g
+            if only is not None and v not in only:
+                continue
             ctx = v._ctx
-            if create_graph:
-                grads = ctx.backward(_GraphContext(ctx, type(ctx).saved_values(ctx, ctx.parents, v)), g)
-            elif ctx.saved_tensors is None:
+            if ctx.saved_tensors is None:
                 raise BackwardError(
                     f"{type(ctx).__name__}: this graph was already used by a backward pass that freed it; "
                     "pass retain_graph=True to the first backward to go through it twice"
                 )
+            if create_graph:
+                grads = ctx.backward(_GraphContext(ctx, type(ctx).saved_values(ctx, ctx.parents, v)), g)
             else:
                 grads = ctx.backward(ctx, g)
                 if not retain_graph:
@@ -164,7 +189,7 @@ def _run(roots: list, *, retain_graph: bool, create_graph: bool, capture: dict |
                 if type(pg) is not type(data) or (type(pg) is _ndarray and pg.shape != data.shape):
                     pg = fit_gradient(pg, data, ctx, parents.index(p))
                 if p._ctx is None and capture is None:  # a leaf: accumulate straight into .grad
-                    p.grad = pg if p.grad is None else p.grad + pg
+                    p.grad = _owned(pg) if p.grad is None else p.grad + pg
                     continue
                 previous = pending.get(p)
                 if previous is not None:
@@ -177,7 +202,7 @@ def _run(roots: list, *, retain_graph: bool, create_graph: bool, capture: dict |
         state.grad_enabled = previous_mode
     if capture is None:
         for leaf, g in pending.items():  # only a root that is itself a leaf ends up here
-            leaf.grad = g if leaf.grad is None else leaf.grad + g
+            leaf.grad = _owned(g) if leaf.grad is None else leaf.grad + g
         return {}
     for x in capture:
         if capture[x] is None and x in pending:
@@ -196,22 +221,27 @@ def _deliver(pending: dict, heap: list, v: Value, g: Any) -> None:
 
 
 def fit_gradient(g: Any, data: Any, ctx: Any, index: int) -> Any:
-    """Bring a gradient to its input's shape: sum over broadcast axes, or expand a smaller one."""
+    """Bring a gradient to its input's shape: sum over broadcast axes, or expand a scalar."""
     target = shape_of(data)
     if isinstance(g, Value):
         if g.shape == target:
             return g
         if reducible(g.shape, target):
             return sum_to(g, target)
-        if expandable(g.shape, target):
+        if g.shape == ():
             return broadcast_to(g, target)
+    elif not isinstance(g, (float, int, np.ndarray, np.number)) or isinstance(g, (bool, np.bool_)):
+        raise BackwardError(
+            f"{type(ctx).__name__}.backward returned {type(g).__name__} for input {index}: "
+            "expected an array, a number, a Value or None"
+        )
     else:
         gshape = np.shape(g)
         if gshape == target or reducible(gshape, target):
             g = sum_to_shape(np.asarray(g, dtype=np.float64), target)
             return float(g) if target == () else g
-        if expandable(gshape, target):
-            return np.array(np.broadcast_to(g, target), dtype=np.float64)
+        if gshape == ():
+            return expand(g, target)
     raise BackwardError(
         f"{type(ctx).__name__}.backward returned a gradient of shape {np.shape(getattr(g, 'data', g))} "
         f"for input {index} of shape {target}"

@@ -34,7 +34,7 @@ from typing import Any, ClassVar
 
 import numpy as np
 
-from tinygrad_div.errors import BackwardError, ShapeError
+from tinygrad_div.errors import ShapeError
 from tinygrad_div.mode import state
 from tinygrad_div.value import Data, Value, shape_of, to_data
 
@@ -139,6 +139,8 @@ class Function:
         try:
             out = cls.forward(ctx, *datas, **params)
         except ValueError as exc:
+            if not _is_shape_problem(exc):
+                raise  # the op's own error (a user forward's, say), with its own line
             raise _shape_error(cls, datas, exc) from None
         if type(out) is not float and (type(out) is not _ndarray or out.dtype is not _F64 or not out.ndim):
             out = _normalize_output(cls, ctx, out)
@@ -203,13 +205,22 @@ _UNRECORDED = _Unrecorded()
 
 def _normalize_output(cls: type[Function], ctx: Any, out: Any) -> Data:
     if isinstance(out, Value):
-        raise BackwardError(f"{cls.__name__}.forward must return raw data (a float or ndarray), not a Value")
+        raise TypeError(f"{cls.__name__}.forward must return raw data (a float or ndarray), not a Value")
     normalized = to_data(out)
     saved = getattr(ctx, "saved_tensors", ())
     if saved and any(t is out for t in saved):
         # keep "saved the output" recognisable by identity (see Function.saved_values)
         ctx.saved_tensors = tuple(normalized if t is out else t for t in saved)
     return normalized
+
+
+_SHAPE_WORDS = ("broadcast", "shape", "dimension", "axis", "matmul", "mismatch", "reshape", "size")
+
+
+def _is_shape_problem(exc: ValueError) -> bool:
+    """Numpy reports shapes that do not fit (and bad axes) as ValueErrors mentioning them."""
+    message = str(exc).lower()
+    return any(word in message for word in _SHAPE_WORDS)
 
 
 def _shape_error(cls: type[Function], datas: list[Data], exc: ValueError) -> ShapeError:

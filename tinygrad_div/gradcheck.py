@@ -141,8 +141,8 @@ def _float64_inputs(inputs: Sequence[Any]) -> list:
     for i, x in enumerate(inputs):
         if isinstance(x, Value):
             datas.append(x.data)
-        elif type(x) is float:
-            datas.append(x)
+        elif type(x) is float or type(x) is np.float64:
+            datas.append(float(x))
         elif isinstance(x, np.ndarray) and x.dtype == np.float64:
             datas.append(float(x) if x.ndim == 0 else x.copy())
         else:

@@ -1,13 +1,15 @@
 """Global switches read by every op: whether to record the graph, and anomaly detection.
 
 One small mutable object rather than several module globals, so the hot path in
-`Function.apply` pays a single attribute read per switch.
+`Function.apply` pays a single attribute read per switch. The switches are
+process-wide, not per thread (PyTorch's are per thread): `no_grad()` in one thread
+stops recording in all of them.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager
 
 
 class _Mode:
@@ -36,11 +38,11 @@ def set_grad_enabled(enabled: bool) -> Iterator[None]:
         state.grad_enabled = previous
 
 
-def no_grad() -> contextmanager:
+def no_grad() -> AbstractContextManager[None]:
     """Context manager: operations inside record nothing (inference, optimizer updates)."""
     return set_grad_enabled(False)
 
 
-def enable_grad() -> contextmanager:
+def enable_grad() -> AbstractContextManager[None]:
     """Context manager: re-enable recording inside a `no_grad()` block."""
     return set_grad_enabled(True)

@@ -107,13 +107,14 @@ def check_op(
     *,
     examples: int = 30,
     second_order: bool | None = None,
-    derandomize: bool = True,
+    derandomize: bool | None = True,
     atol: float = 1e-5,
     rtol: float = 1e-3,
 ) -> OpReport:
     """Gradient-check `op` (and its second derivative) on `examples` hypothesis-drawn inputs.
 
     Raises `OpCheckError` naming the op, the shrunk failing input and the bad element.
+    Reproducible by default; `derandomize=None` follows the active hypothesis profile.
     """
     if second_order is None:
         second_order = op.twice_differentiable
@@ -121,7 +122,8 @@ def check_op(
     failing: list[str] = []
 
     @settings(
-        max_examples=examples, deadline=None, database=None, derandomize=derandomize,
+        max_examples=examples, deadline=None, database=None,
+        derandomize=settings.default.derandomize if derandomize is None else derandomize,
         suppress_health_check=list(HealthCheck), report_multiple_bugs=False,
     )
     @given(op_inputs(op))

@@ -34,9 +34,12 @@ def to_data(x: Any, copy: bool = False) -> Data:
             return float(x)
         return x.copy() if copy else x
     if isinstance(x, Value):
-        return x.data
-    if isinstance(x, (bool, numbers.Real)) and not isinstance(x, np.ndarray):
-        return float(x)
+        return to_data(x.data, copy)
+    if isinstance(x, (bool, numbers.Real)):
+        try:
+            return float(x)
+        except OverflowError:
+            raise DataError(f"Value data must fit in float64, got {_short_repr(x)}") from None
     if isinstance(x, (str, bytes)) or x is None:
         raise DataError(f"Value data must be numeric, got {type(x).__name__} {x!r}")
     try:
@@ -127,6 +130,13 @@ class Value:
     def numpy(self) -> np.ndarray:
         return np.asarray(self.data)
 
+    def __bool__(self) -> bool:
+        if type(self.data) is float:
+            return self.data != 0.0
+        if self.data.size != 1:
+            raise ValueError(f"the truth value of a Value of shape {self.shape} is ambiguous (use .data.any())")
+        return bool(self.data.reshape(()))
+
     def __len__(self) -> int:
         if type(self.data) is float:
             raise TypeError("len() of a scalar Value")
@@ -168,21 +178,21 @@ class Value:
         return v
 
     # -- arithmetic: each operator is one recorded op -------------------------------------
-    def __add__(self, other): return ops.Add.apply(self, other)
-    def __radd__(self, other): return ops.Add.apply(other, self)
-    def __sub__(self, other): return ops.Sub.apply(self, other)
-    def __rsub__(self, other): return ops.Sub.apply(other, self)
-    def __mul__(self, other): return ops.Mul.apply(self, other)
-    def __rmul__(self, other): return ops.Mul.apply(other, self)
-    def __truediv__(self, other): return ops.Div.apply(self, other)
-    def __rtruediv__(self, other): return ops.Div.apply(other, self)
-    def __pow__(self, other): return ops.Pow.apply(self, other)
-    def __rpow__(self, other): return ops.Pow.apply(other, self)
-    def __matmul__(self, other): return ops.MatMul.apply(self, other)
-    def __rmatmul__(self, other): return ops.MatMul.apply(other, self)
-    def __neg__(self): return ops.Neg.apply(self)
-    def __pos__(self): return self
-    def __getitem__(self, index): return ops.GetItem.apply(self, index=index)
+    def __add__(self, other: Any) -> Value: return ops.Add.apply(self, other)
+    def __radd__(self, other: Any) -> Value: return ops.Add.apply(other, self)
+    def __sub__(self, other: Any) -> Value: return ops.Sub.apply(self, other)
+    def __rsub__(self, other: Any) -> Value: return ops.Sub.apply(other, self)
+    def __mul__(self, other: Any) -> Value: return ops.Mul.apply(self, other)
+    def __rmul__(self, other: Any) -> Value: return ops.Mul.apply(other, self)
+    def __truediv__(self, other: Any) -> Value: return ops.Div.apply(self, other)
+    def __rtruediv__(self, other: Any) -> Value: return ops.Div.apply(other, self)
+    def __pow__(self, other: Any) -> Value: return ops.Pow.apply(self, other)
+    def __rpow__(self, other: Any) -> Value: return ops.Pow.apply(other, self)
+    def __matmul__(self, other: Any) -> Value: return ops.MatMul.apply(self, other)
+    def __rmatmul__(self, other: Any) -> Value: return ops.MatMul.apply(other, self)
+    def __neg__(self) -> Value: return ops.Neg.apply(self)
+    def __pos__(self) -> Value: return self
+    def __getitem__(self, index: Any) -> Value: return ops.GetItem.apply(self, index=index)
 
     def exp(self) -> Value: return ops.Exp.apply(self)
     def log(self) -> Value: return ops.Log.apply(self)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from tinygrad_div.function import Function
-from tinygrad_div.ops._numeric import divide, power
+from tinygrad_div.ops._numeric import divide, power, raw
 
 
 class Add(Function):
@@ -89,7 +89,14 @@ class Pow(Function):
     @staticmethod
     def backward(ctx, grad):
         a, b, out = ctx.saved_tensors
-        grad_a = grad * b * power(a, b - 1.0)
-        # ln(a) is nan for a < 0, where only integer exponents make sense anyway
-        grad_b = grad * out * np.log(a) if ctx.needs_input_grad[1] else None
+        exponent = raw(b)
+        if type(exponent) is float and exponent == 0.0 and not getattr(b, "requires_grad", False):
+            grad_a = grad * 0.0  # a^0 is constant in a; b·a^(b-1) would be 0·inf at a = 0
+        else:
+            grad_a = grad * b * power(a, b - 1.0)
+        grad_b = None
+        if ctx.needs_input_grad[1]:
+            # a^b·ln(a): ln(a) is nan for a < 0, where only integer exponents make sense
+            # anyway; at a = 0 the derivative is 0 (for b > 0), not 0·(-inf)
+            grad_b = grad * out * np.log(a + (raw(a) == 0.0))
         return grad_a, grad_b

@@ -61,8 +61,9 @@ class Sigmoid(Function):
         ctx.save_for_backward(z, r)
         if type(a) is float:
             return float(r if a >= 0.0 else z * r)
-        # e^min(a,0)·r is r for a >= 0 and z·r for a < 0, without np.where's cost
-        return np.exp(np.minimum(a, 0.0)) * r
+        # σ(a) is r for a >= 0 and z·r for a < 0; min(1, z + [a >= 0]) picks 1 or z exactly,
+        # without a second exp or np.where's fixed cost
+        return np.minimum(1.0, z + (a >= 0.0)) * r
 
     @staticmethod
     def backward(ctx, grad):

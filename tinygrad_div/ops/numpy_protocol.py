@@ -8,6 +8,8 @@ Values (`create_graph=True`). It also makes `np.ones(3) + v` a Value.
 
 from __future__ import annotations
 
+import inspect
+
 import numpy as np
 
 from tinygrad_div.ops.arithmetic import Add, Div, Mul, Neg, Pow, Sub
@@ -33,17 +35,15 @@ def array_ufunc(ufunc, method, inputs, kwargs):
     return implementation(*inputs)
 
 
-def _swapaxes(a, axis1, axis2):
-    return a.swapaxes(axis1, axis2)
-
-
+# Only the arguments these implement: anything else (order=, out=, where=, dtype=...) is
+# refused by Python's own TypeError rather than silently ignored.
 FUNCTIONS = {
-    np.reshape: lambda a, shape=None, **_: Reshape.apply(a, shape=shape),
+    np.reshape: lambda a, shape: Reshape.apply(a, shape=shape),
     np.transpose: lambda a, axes=None: Transpose.apply(a, axes=axes),
-    np.swapaxes: _swapaxes,
-    np.sum: lambda a, axis=None, keepdims=False, **_: Sum.apply(a, axis=axis, keepdims=keepdims),
-    np.mean: lambda a, axis=None, keepdims=False, **_: Mean.apply(a, axis=axis, keepdims=keepdims),
-    np.broadcast_to: lambda array, shape, **_: BroadcastTo.apply(array, shape=tuple(np.atleast_1d(shape))),
+    np.swapaxes: lambda a, axis1, axis2: a.swapaxes(axis1, axis2),
+    np.sum: lambda a, axis=None, keepdims=False: Sum.apply(a, axis=axis, keepdims=keepdims),
+    np.mean: lambda a, axis=None, keepdims=False: Mean.apply(a, axis=axis, keepdims=keepdims),
+    np.broadcast_to: lambda array, shape: BroadcastTo.apply(array, shape=tuple(np.atleast_1d(shape))),
 }
 
 
@@ -51,4 +51,9 @@ def array_function(func, args, kwargs):
     implementation = FUNCTIONS.get(func)
     if implementation is None:
         return NotImplemented  # numpy then raises a TypeError that names the function
+    signature = inspect.signature(implementation)
+    try:
+        signature.bind(*args, **kwargs)
+    except TypeError as exc:
+        raise TypeError(f"numpy.{func.__name__}{signature} on a Value: {exc}") from None
     return implementation(*args, **kwargs)

@@ -5,18 +5,21 @@ from __future__ import annotations
 import math
 
 import numpy as np
+from numpy.lib.array_utils import normalize_axis_tuple
 
 from tinygrad_div.function import Function
+from tinygrad_div.ops._numeric import divide
 from tinygrad_div.ops.shape import BroadcastTo
 from tinygrad_div.value import Value, shape_of
 
 
-def _kept_shape(shape: tuple, axis) -> tuple:
+def _reduced_axes(shape: tuple, axis) -> tuple[int, ...]:
+    """The axes a reduction removes, by numpy's rules (None for all, ints, tuples, negatives)."""
+    return tuple(range(len(shape))) if axis is None else normalize_axis_tuple(axis, len(shape))
+
+
+def _kept_shape(shape: tuple, axes: tuple[int, ...]) -> tuple:
     """The shape of the reduction with keepdims=True, so its gradient can broadcast back."""
-    if axis is None:
-        return tuple(1 for _ in shape)
-    axes = (axis,) if isinstance(axis, int) else axis
-    axes = {a % len(shape) for a in axes}
     return tuple(1 if i in axes else n for i, n in enumerate(shape))
 
 
@@ -41,7 +44,8 @@ def _spread(grad, kept_shape: tuple, shape: tuple):
 def _reduction_examples(shape):
     examples = [{}, {"keepdims": True}]
     if shape:
-        examples += [{"axis": 0}, {"axis": -1, "keepdims": True}, {"axis": tuple(range(len(shape)))}]
+        examples += [{"axis": 0}, {"axis": -1, "keepdims": True}, {"axis": tuple(range(len(shape)))},
+                     {"axis": tuple(range(-1, -len(shape) - 1, -1))}]
     return examples
 
 
@@ -53,8 +57,9 @@ class Sum(Function):
     @staticmethod
     def forward(ctx, a, *, axis=None, keepdims=False):
         ctx.input_shape = shape = shape_of(a)
-        ctx.kept_shape = _kept_shape(shape, axis)
-        return _sum(a, axis, keepdims)
+        out = _sum(a, axis, keepdims)  # first: numpy validates the axis
+        ctx.kept_shape = _kept_shape(shape, _reduced_axes(shape, axis))
+        return out
 
     @staticmethod
     def backward(ctx, grad):
@@ -69,10 +74,12 @@ class Mean(Function):
     @staticmethod
     def forward(ctx, a, *, axis=None, keepdims=False):
         ctx.input_shape = shape = shape_of(a)
-        ctx.kept_shape = _kept_shape(shape, axis)
-        ctx.count = count = float(math.prod(shape) // math.prod(ctx.kept_shape) or 1)
-        return _sum(a, axis, keepdims) / count  # exactly np.mean: the sum, then one division
+        total = _sum(a, axis, keepdims)  # first: numpy validates the axis
+        axes = _reduced_axes(shape, axis)
+        ctx.kept_shape = _kept_shape(shape, axes)
+        ctx.count = count = float(math.prod(shape[i] for i in axes))
+        return divide(total, count)  # exactly np.mean: the sum, then one division (0/0 is nan)
 
     @staticmethod
     def backward(ctx, grad):
-        return _spread(grad / ctx.count, ctx.kept_shape, ctx.input_shape)
+        return _spread(divide(grad, ctx.count), ctx.kept_shape, ctx.input_shape)

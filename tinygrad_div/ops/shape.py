@@ -16,10 +16,6 @@ def reducible(shape: tuple, target: tuple) -> bool:
     return all(t == s or t == 1 for t, s in zip(target, shape[lead:]))
 
 
-def expandable(shape: tuple, target: tuple) -> bool:
-    return reducible(target, shape)
-
-
 def sum_to_shape(x: np.ndarray, target: tuple) -> np.ndarray:
     """Sum `x` over the axes that broadcasting added or stretched, to get `target` back."""
     lead = x.ndim - len(target)
@@ -75,8 +71,9 @@ class Transpose(Function):
 
     @staticmethod
     def forward(ctx, a, *, axes=None):
-        ctx.axes = axes
-        return np.transpose(a, axes)
+        out = np.transpose(a, axes)  # validates axes first
+        ctx.axes = None if axes is None else tuple(axis % out.ndim for axis in axes)
+        return out
 
     @staticmethod
     def backward(ctx, grad):
@@ -86,7 +83,8 @@ class Transpose(Function):
     @staticmethod
     def example_params(shape):
         axes = tuple(range(len(shape)))
-        return [{"axes": None}, {"axes": axes}, {"axes": axes[1:] + axes[:1]}]
+        negative = tuple(axis - len(shape) for axis in axes[::-1])
+        return [{"axes": None}, {"axes": axes}, {"axes": axes[1:] + axes[:1]}, {"axes": negative[1:] + negative[:1]}]
 
 
 class BroadcastTo(Function):
