@@ -103,7 +103,7 @@ class Function:
 
     @property
     def needs_input_grad(self) -> tuple[bool, ...]:
-        return tuple(isinstance(p, Value) and p.requires_grad for p in self.parents)
+        return tuple([isinstance(p, Value) and p.requires_grad for p in self.parents])
 
     # -- running an op --------------------------------------------------------------------
     @classmethod

@@ -20,16 +20,23 @@ class MatMul(Function):
     @staticmethod
     def backward(ctx, grad):
         a, b = ctx.saved_tensors
-        if a.ndim == 1 and b.ndim == 1:
-            return grad * b, grad * a
-        # grad is an array or a Value here; both have .reshape and .swapaxes
-        if a.ndim == 1:  # (k,) @ (..., k, m): a acts as a row (1, k)
-            g = grad.reshape((*grad.shape[:-1], 1, grad.shape[-1]))
-            grad_a = g @ b.swapaxes(-1, -2)
+        need_a, need_b = ctx.needs_input_grad  # a matmul per unneeded side saved (often a constant input)
+        a_is_vector, b_is_vector = a.ndim == 1, b.ndim == 1
+        if a_is_vector and b_is_vector:
+            return (grad * b if need_a else None), (grad * a if need_b else None)
+        # Promote 1-D operands as numpy does: a (k,) is a row (1, k), b (k,) a column (k, 1);
+        # grad gets the matching unit axis. grad is an array or a Value: both have .reshape.
+        if a_is_vector:
+            a = a.reshape((1, a.shape[0]))
+            grad = grad.reshape((*grad.shape[:-1], 1, grad.shape[-1]))
+        elif b_is_vector:
+            b = b.reshape((b.shape[0], 1))
+            grad = grad.reshape((*grad.shape, 1))
+        grad_a = grad @ b.swapaxes(-1, -2) if need_a else None
+        grad_b = a.swapaxes(-1, -2) @ grad if need_b else None
+        # Drop the unit axis again; the engine sums away any broadcast batch axes.
+        if need_a and a_is_vector:
             grad_a = grad_a.reshape((*grad_a.shape[:-2], grad_a.shape[-1]))
-            return grad_a, a.reshape((a.shape[0], 1)) @ g
-        if b.ndim == 1:  # (..., n, k) @ (k,): b acts as a column (k, 1)
-            g = grad.reshape((*grad.shape, 1))
-            grad_b = a.swapaxes(-1, -2) @ g
-            return g @ b.reshape((1, b.shape[0])), grad_b.reshape(grad_b.shape[:-1])
-        return grad @ b.swapaxes(-1, -2), a.swapaxes(-1, -2) @ grad
+        if need_b and b_is_vector:
+            grad_b = grad_b.reshape(grad_b.shape[:-1])
+        return grad_a, grad_b

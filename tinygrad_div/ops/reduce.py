@@ -9,8 +9,8 @@ from numpy.lib.array_utils import normalize_axis_tuple
 
 from tinygrad_div.function import Function
 from tinygrad_div.ops._numeric import divide
-from tinygrad_div.ops.shape import BroadcastTo
-from tinygrad_div.value import Value, shape_of
+from tinygrad_div.ops.shape import broadcast_to
+from tinygrad_div.value import shape_of
 
 
 def _reduced_axes(shape: tuple, axis) -> tuple[int, ...]:
@@ -32,13 +32,7 @@ def _sum(a, axis, keepdims):
 
 def _spread(grad, kept_shape: tuple, shape: tuple):
     """A reduction's gradient broadcast back over the axes it reduced."""
-    if isinstance(grad, Value):
-        return BroadcastTo.apply(grad.reshape(kept_shape), shape=shape)
-    if not shape:
-        return float(grad)
-    out = np.empty(shape)
-    np.copyto(out, grad if type(grad) is float else grad.reshape(kept_shape))
-    return out
+    return broadcast_to(grad if type(grad) is float else grad.reshape(kept_shape), shape)
 
 
 def _reduction_examples(shape):

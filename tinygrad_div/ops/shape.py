@@ -34,7 +34,9 @@ def expand(a, shape: tuple) -> np.ndarray:
 
 def broadcast_to(x, shape: tuple):
     """Broadcast raw data or a Value (recorded) to `shape`."""
-    return BroadcastTo.apply(x, shape=shape) if isinstance(x, Value) else expand(x, shape)
+    if isinstance(x, Value):
+        return BroadcastTo.apply(x, shape=shape)
+    return expand(x, shape) if shape else float(x)
 
 
 def sum_to(x, shape: tuple):
