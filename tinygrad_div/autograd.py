@@ -189,7 +189,10 @@ def _run(
                 if type(pg) is not type(data) or (type(pg) is _ndarray and pg.shape != data.shape):
                     pg = fit_gradient(pg, data, ctx, parents.index(p))
                 if p._ctx is None and capture is None:  # a leaf: accumulate straight into .grad
-                    p.grad = _owned(pg) if p.grad is None else p.grad + pg
+                    if p.grad is not None:
+                        p.grad = p.grad + pg
+                    else:  # the leaf's own copy: pass-through rules (Add's) hand on shared arrays
+                        p.grad = pg.copy() if type(pg) is _ndarray else pg
                     continue
                 previous = pending.get(p)
                 if previous is not None:

@@ -43,8 +43,14 @@ def _logistic_parts(a):
     """z = e^-|a| and r = 1/(1+z): never overflow, and σ(a)·σ(-a) = z·r² exactly as written."""
     if type(a) is float:
         z = float(np.exp(-abs(a)))
-    else:
-        z = np.exp(-np.abs(a))
+        return z, 1.0 / (1.0 + z)
+    if type(a) is np.ndarray:  # in place: on large arrays the temporaries cost more than the passes
+        z = np.copysign(a, -1.0)  # -|a| in one pass
+        np.exp(z, z)
+        r = z + 1.0
+        np.reciprocal(r, r)
+        return z, r
+    z = np.exp(-np.abs(a))  # Values (second derivatives): the same formula, recorded
     return z, 1.0 / (1.0 + z)
 
 
@@ -61,14 +67,19 @@ class Sigmoid(Function):
         ctx.save_for_backward(z, r)
         if type(a) is float:
             return float(r if a >= 0.0 else z * r)
-        # σ(a) is r for a >= 0 and z·r for a < 0; min(1, z + [a >= 0]) picks 1 or z exactly,
-        # without a second exp or np.where's fixed cost
-        return np.minimum(1.0, z + (a >= 0.0)) * r
+        # σ(a) is r for a >= 0 and z·r for a < 0, that is e^min(a,0)·r (cheaper than np.where)
+        out = np.minimum(a, 0.0)
+        np.exp(out, out)
+        out *= r
+        return out
 
     @staticmethod
     def backward(ctx, grad):
         z, r = ctx.saved_tensors
-        return grad * z * r * r
+        out = grad * z
+        out *= r  # in place on arrays (one temporary, not three); a plain product on floats and Values
+        out *= r
+        return out
 
     @classmethod
     def saved_values(cls, ctx, inputs, output):
