@@ -275,3 +275,12 @@ class TestTruthValue:
     def test_arrays_are_ambiguous(self):
         with pytest.raises(ValueError, match="ambiguous"):
             bool(Value([0.0, 1.0]))
+
+
+def test_no_grad_as_a_decorator():
+    @td.no_grad()
+    def predict(v):
+        return v * v
+
+    y = predict(Value(2.0))
+    assert not y.requires_grad and td.is_grad_enabled()
