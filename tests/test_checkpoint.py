@@ -2,6 +2,7 @@
 
 import io
 import os
+import stat
 
 import numpy as np
 import pytest
@@ -58,6 +59,15 @@ def test_an_interrupted_save_keeps_the_old_model_and_cleans_up(tmp_path, divider
     assert path.read_bytes() == before and os.listdir(tmp_path) == ["model.npz"]
 
 
+def test_a_saved_model_gets_the_mode_the_umask_gives_new_files(tmp_path, divider):
+    old = os.umask(0o022)
+    try:
+        checkpoint.save(divider, tmp_path / "model.npz")
+    finally:
+        os.umask(old)
+    assert stat.S_IMODE(os.stat(tmp_path / "model.npz").st_mode) == 0o644  # not mkstemp's private 0600
+
+
 def test_loading_never_unpickles(tmp_path, divider):
     path = tmp_path / "model.npz"
     checkpoint.save(divider, path)
@@ -96,13 +106,16 @@ def test_files_with_wrong_keys_or_shapes_are_refused(tmp_path, divider, changes,
 def test_missing_truncated_and_foreign_files_are_refused(tmp_path, divider):
     with pytest.raises(ModelFileError, match="not found"):
         checkpoint.load(tmp_path / "absent.npz")
+    with pytest.raises(ModelFileError, match="is a directory"):
+        checkpoint.load(tmp_path)
     path = _saved(tmp_path, divider)
     path.write_bytes(path.read_bytes()[: len(path.read_bytes()) // 2])
     with pytest.raises(ModelFileError, match="not a readable model file"):
         checkpoint.load(path)
     path.write_bytes(b"just some text, not numpy")
-    with pytest.raises(ModelFileError, match="not a readable model file"):
+    with pytest.raises(ModelFileError, match="not a readable model file") as refused:
         checkpoint.load(path)
+    assert "allow_pickle" not in str(refused.value)  # numpy's hint to load it unsafely is no advice for a user
     buffer = io.BytesIO()
     np.save(buffer, np.zeros(3))  # a lone .npy array, not an archive of named arrays
     path.write_bytes(buffer.getvalue())

@@ -3,6 +3,7 @@
 import os
 import subprocess
 import sys
+import warnings
 from contextlib import redirect_stdout
 from io import StringIO
 from pathlib import Path
@@ -29,6 +30,7 @@ def models(tmp_path_factory):
         arrays = dict(npz)
     np.savez(paths["bad_shape"], **{**arrays, "weight_0": np.zeros((3, 1))})
     paths["no_dir"] = folder / "no such folder" / "model.npz"
+    paths["folder"] = folder
     return paths
 
 
@@ -92,7 +94,15 @@ def test_a_reader_that_leaves_early_gets_no_traceback(models):
 
 
 BAD_INPUT = {
-    "negative-samples": (["train", "--samples", "-5"], "--samples must be at least 2"),
+    "negative-samples": (["train", "--samples", "-5"], "--samples must be at least 3"),
+    "too-few-samples-for-a-test-set": (["train", "--samples", "2"], "--samples must be at least 3"),
+    "huge-samples": (["train", "--samples", "99999999999999999999"], "memory"),
+    "huge-hidden": (["train", "--hidden", "99999999999"], "memory"),
+    "huge-epochs": (["train", "--epochs", "99999999999999999999"], "memory"),
+    "negative-seed": (["train", "--seed", "-1"], "--seed must be >= 0, got -1"),
+    "subnormal-range": (["train", "--range", "1e-320", "1e-310"], "subnormal"),
+    "range-overflowing-when-widened": (["train", "--range", "1e300", "1e308"], "overflow"),
+    "infinite-range": (["train", "--range", "0.1", "inf"], "expected a finite number"),
     "samples-not-a-number": (["train", "--samples", "ten"], "expected a whole number, got 'ten'"),
     "fractional-samples": (["train", "--samples", "2.5"], "expected a whole number"),
     "zero-epochs": (["train", "--epochs", "0"], "--epochs must be >= 1"),
@@ -100,10 +110,14 @@ BAD_INPUT = {
     "zero-hidden": (["train", "--hidden", "8", "0"], "--hidden sizes must be >= 1"),
     "negative-lr": (["train", "--lr", "-0.1"], "--lr must be a positive number"),
     "nan-lr": (["train", "--lr", "nan"], "expected a finite number"),
-    "reversed-range": (["train", "--range", "1", "0.1"], "0 < low < high"),
-    "negative-range": (["train", "--range", "-1", "1"], "0 < low < high"),
+    "reversed-range": (["train", "--range", "1", "0.1"], "0 < LOW < HIGH"),
+    "negative-range": (["train", "--range", "-1", "1"], "0 < LOW < HIGH"),
     "unknown-inputs": (["train", "--inputs", "cubic"], "invalid choice: 'cubic'"),
     "save-to-missing-folder": (["train", "--save", "{no_dir}"], "does not exist"),
+    "save-to-a-folder": (["train", "--save", "{folder}"], "is a directory"),
+    "save-to-a-folder-with-slash": (["train", "--save", "{no_dir}/"], "expected a file name"),
+    "save-to-no-name": (["train", "--save", ""], "expected a file name, got an empty one"),
+    "save-and-plot-to-one-file": (["train", "--save", "{log}.png", "--plot", "{log}.png"], "the same file"),
     "plot-to-unknown-format": (["train", "--plot", "loss.xyz"], "--plot: loss.xyz must end in .png, .svg, .pdf"),
     "dividend-not-a-number": (["predict", "seven", "3", "--model", "{log}"], "expected a number, got 'seven'"),
     "divisor-not-a-number": (["predict", "7", "1/3", "--model", "{log}"], "expected a number, got '1/3'"),
@@ -115,6 +129,17 @@ BAD_INPUT = {
     "missing-model": (["predict", "7", "3", "--model", "{missing}"], "not found"),
     "corrupt-model": (["predict", "7", "3", "--model", "{corrupt}"], "is not a readable model file"),
     "wrong-shapes": (["predict", "7", "3", "--model", "{bad_shape}"], "layer 0 has weight (3, 1)"),
+    "model-is-a-folder": (["predict", "7", "3", "--model", "{folder}"], "is a directory"),
+    "quotient-overflows": (["predict", "1e308", "1e-308", "--model", "{log}"], "overflows"),
+    "quotient-beyond-the-encoding": (["predict", "1e17", "1", "--model", "{log}"], "rounds to 1"),
+    "graph-negative-seed": (["graph", "--seed", "-1", "-o", "{folder}/g.dot"], "--seed must be >= 0"),
+    "graph-seed-not-a-number": (["graph", "--seed", "x"], "expected a whole number, got 'x'"),
+    "graph-zero-hidden": (["graph", "--hidden", "0", "-o", "{folder}/g.dot"], "--hidden sizes must be >= 1"),
+    "graph-huge-hidden": (["graph", "--hidden", "99999999999", "-o", "{folder}/g.dot"], "memory"),
+    "graph-unknown-inputs": (["graph", "--inputs", "cubic"], "invalid choice: 'cubic'"),
+    "graph-to-a-folder": (["graph", "-o", "{folder}"], "is a directory"),
+    "graph-to-missing-folder": (["graph", "-o", "{no_dir}.dot"], "does not exist"),
+    "check-examples-not-a-number": (["check", "--examples", "x"], "expected a whole number, got 'x'"),
     "no-command": ([], "required: COMMAND"),
     "unknown-command": (["divide"], "invalid choice: 'divide'"),
     "unknown-option": (["train", "--fast"], "unrecognized arguments: --fast"),
@@ -138,12 +163,68 @@ def test_plot_without_matplotlib_is_refused_before_training(monkeypatch, capsys,
                   "(pip install 'tinygrad_div[plot]')\n"
 
 
+REFUSED_BEFORE_TRAINING = {
+    "save-to-a-folder": ["--save", "{folder}"],
+    "save-to-missing-folder": ["--save", "{no_dir}"],
+    "plot-to-missing-folder": ["--plot", "{no_dir}.png"],
+    "too-few-samples": ["--samples", "2"],
+    "negative-seed": ["--seed", "-1"],
+    "subnormal-range": ["--range", "1e-320", "1e-310"],
+}
+
+
+@pytest.mark.parametrize("options", REFUSED_BEFORE_TRAINING.values(), ids=REFUSED_BEFORE_TRAINING.keys())
+def test_bad_input_is_refused_before_training_not_after(models, monkeypatch, capsys, options):
+    monkeypatch.setattr(cli, "train", lambda *args, **kwargs: pytest.fail("trained before checking the input"))
+    status, out, _ = run(["train", *[option.format(**models) for option in options]], capsys)
+    assert status == 2 and out == ""
+
+
+@pytest.mark.skipif(not Path("/proc/self").is_dir(), reason="needs Linux's /proc, where no file can be created")
+def test_a_plot_into_a_directory_that_refuses_files_is_refused_before_training(monkeypatch, capsys):
+    monkeypatch.setattr(cli, "train", lambda *args, **kwargs: pytest.fail("trained before checking --plot"))
+    status, out, err = run(["train", "--plot", "/proc/p.png"], capsys)
+    assert status == 2 and out == "" and err.count("\n") == 1
+    assert err.startswith("tinygrad-div: error: --plot: cannot write to /proc: ")
+
+
+def test_a_plot_that_fails_while_writing_is_one_line_and_leaves_the_old_file(monkeypatch, capsys, tmp_path):
+    pytest.importorskip("matplotlib")
+    from matplotlib.figure import Figure
+
+    path = tmp_path / "loss.png"
+    path.write_bytes(b"the previous plot")
+
+    def disk_full(self, file, **kwargs):
+        file.write(b"half a png")
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(Figure, "savefig", disk_full)
+    status, out, err = run(["train", "--samples", "100", "--plot", path], capsys)
+    assert status == 2 and "trained" in out  # the table was printed before the plot was drawn
+    assert err == f"tinygrad-div: error: --plot: cannot write {path}: No space left on device\n"
+    assert path.read_bytes() == b"the previous plot" and os.listdir(tmp_path) == ["loss.png"]
+
+
+def test_a_narrow_range_with_too_few_distinct_pairs_is_one_line(capsys):
+    status, out, err = run(["train", "--samples", "100", "--range", "0.1", "0.10000000000000002"], capsys)
+    assert status == 2 and out == "" and err.count("\n") == 1 and "distinct pair" in err
+
+
+def test_a_range_far_from_1_runs_without_warnings(capsys):
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        status, out, err = run(["train", "--samples", "100", "--range", "1e-300", "1e-290"], capsys)
+    assert status == 0 and err == ""  # the sigmoid saturates there, so the errors are inf, but it is not bad input
+
+
 def test_plot_writes_a_png(capsys, tmp_path):
     pytest.importorskip("matplotlib")
     path = tmp_path / "loss.png"
     status, out, _ = run(["train", "--samples", "400", "--plot", path], capsys)
     assert status == 0 and f"plot written to {path}" in out
     assert path.read_bytes().startswith(b"\x89PNG\r\n\x1a\n")
+    assert os.listdir(tmp_path) == ["loss.png"]
 
 
 def test_help_lists_the_commands_and_options(capsys):

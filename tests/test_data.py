@@ -9,7 +9,6 @@ from tinygrad_div import Value
 from tinygrad_div.data import (
     TEST_FRACTION,
     TRAIN_RANGE,
-    WIDE_RANGE,
     Pairs,
     decode,
     distinct,
@@ -17,8 +16,12 @@ from tinygrad_div.data import (
     encode,
     features,
     make_pairs,
+    min_samples,
+    range_problem,
     relative_error,
     split,
+    split_sizes,
+    wider_range,
 )
 
 positives = st.floats(1e-3, 1e3)
@@ -36,15 +39,27 @@ def test_the_same_seed_gives_the_same_pairs_and_another_seed_other_pairs():
     assert _rows(first).isdisjoint(_rows(other))
 
 
+def test_the_wider_range_for_extrapolation_is_100x_wider_than_training():
+    assert wider_range(*TRAIN_RANGE) == pytest.approx((1e-3, 10.0))
+
+
 @pytest.mark.parametrize("spacing", ["uniform", "log"])
 def test_pairs_lie_in_the_half_open_range(spacing):
-    pairs = make_pairs(5000, *WIDE_RANGE, seed=0, spacing=spacing)
+    low, high = wider_range(*TRAIN_RANGE)
+    pairs = make_pairs(5000, low, high, seed=0, spacing=spacing)
     for x in (pairs.a, pairs.b):
-        assert np.all(x >= WIDE_RANGE[0]) and np.all(x < WIDE_RANGE[1])
+        assert np.all(x >= low) and np.all(x < high)
+
+
+def test_pairs_stay_below_high_even_where_rounding_would_reach_it():
+    low, high = 0.1, float(np.nextafter(0.1, 1.0))  # no float lies between them
+    for spacing in ("uniform", "log"):
+        pairs = make_pairs(100, low, high, seed=0, spacing=spacing)
+        assert len(pairs) == 1 and pairs.a[0] == pairs.b[0] == low
 
 
 def test_log_spacing_gives_every_decade_its_share():
-    low, high = WIDE_RANGE  # four decades
+    low, high = wider_range(*TRAIN_RANGE)  # four decades
     uniform, log = (make_pairs(8000, low, high, seed=0, spacing=s).a for s in ("uniform", "log"))
     assert np.mean(uniform < 0.1) < 0.02  # uniform draws almost never visit the lower decades
     assert np.mean(log < 0.1) == pytest.approx(0.5, abs=0.03)
@@ -69,6 +84,42 @@ def test_the_split_does_not_overlap_even_when_the_data_repeats_a_pair():
     repeated = Pairs(np.repeat([0.5, 0.25], 50), np.repeat([0.75, 0.5], 50))
     train, test = split(distinct(repeated), 0.5)
     assert _rows(train).isdisjoint(_rows(test))
+
+
+def test_split_sizes_are_the_ones_split_cuts():
+    for count in (0, 1, 2, 3, 7, 1001):
+        train, test = split(make_pairs(count, *TRAIN_RANGE, seed=0))
+        assert split_sizes(count) == (len(train), len(test))
+
+
+def test_min_samples_is_the_fewest_pairs_that_leave_one_on_each_side():
+    assert split_sizes(2) == (2, 0) and split_sizes(3) == (2, 1)  # round(0.4) = 0, round(0.6) = 1
+    assert min_samples() == 3
+    for fraction in (0.01, 0.2, 0.5, 0.9, 0.999):
+        smallest = min_samples(fraction)
+        assert 0 not in split_sizes(smallest, fraction)
+        assert all(0 in split_sizes(n, fraction) for n in range(smallest))
+
+
+@pytest.mark.parametrize("low, high", [(0.1, 1.0), (1e-300, 1e-290), (1e-3, 1e3), (1e290, 1e300)])
+def test_ranges_whose_numbers_and_quotients_stay_normal_floats_are_usable(low, high):
+    assert range_problem(low, high) is None
+
+
+@pytest.mark.parametrize("low, high, message", [
+    (1.0, 0.1, "0 < LOW < HIGH"),
+    (0.0, 1.0, "0 < LOW < HIGH"),
+    (-1.0, 1.0, "0 < LOW < HIGH"),
+    (0.1, np.inf, "finite"),
+    (np.nan, 1.0, "finite"),
+    (1e-320, 1e-310, "subnormal"),  # numbers below 2.2e-308 lose precision
+    (1e-307, 1e-300, "subnormal"),  # fine itself, but the wider test range starts at LOW/100
+    (1e300, 1e308, "overflow"),  # the wider test range ends at 10·HIGH
+    (1e-300, 1e300, "overflow"),  # quotients reach 1000·HIGH/LOW
+], ids=["reversed", "zero", "negative", "infinite", "nan", "subnormal", "subnormal-wider", "overflow-wider",
+        "overflow-quotient"])
+def test_ranges_that_cannot_work_are_named(low, high, message):
+    assert message in range_problem(low, high)
 
 
 def test_division_data_is_the_notes_data_split_in_one_call():
@@ -117,7 +168,8 @@ def test_relative_error_is_scaled_by_the_true_value():
     (lambda: make_pairs(10, 0.0, 1.0, seed=0), "0 < low < high"),
     (lambda: make_pairs(10, 0.1, 1.0, seed=0, spacing="cubic"), "spacing"),
     (lambda: split(make_pairs(10, 0.1, 1.0, seed=0), 1.0), "test_fraction"),
-], ids=["negative-count", "reversed-range", "zero-low", "spacing", "fraction"])
+    (lambda: min_samples(0.0), "test_fraction"),
+], ids=["negative-count", "reversed-range", "zero-low", "spacing", "fraction", "min-samples-fraction"])
 def test_bad_arguments_are_refused(call, message):
     with pytest.raises(ValueError, match=message):
         call()

@@ -1,9 +1,10 @@
-"""optim.SGD: the notes' update w ← w − rate · dE/dw, applied without recording a graph."""
+"""optim.SGD: the notes' update w ← w − rate · dE/dw, in numpy on the parameters' data, never recorded."""
 
 import numpy as np
 import pytest
 
 from tinygrad_div import Value, grad
+from tinygrad_div.function import Function
 from tinygrad_div.nn import MLP, mse_loss
 from tinygrad_div.optim import SGD
 
@@ -15,6 +16,37 @@ def test_step_moves_each_parameter_against_its_gradient():
     SGD([scalar, array], lr=0.1).step()
     assert scalar.data == pytest.approx(expected[0], rel=1e-15)
     np.testing.assert_allclose(array.data, expected[1], rtol=1e-15)
+
+
+def test_the_update_is_numpy_on_data_and_applies_no_op(monkeypatch):
+    net = MLP([2, 3, 1], seed=0)
+    mse_loss(net(np.ones(2)), np.zeros(1)).backward()
+    applied, apply = [], Function.apply.__func__
+
+    def counted(op, *args, **kwargs):
+        applied.append(op)
+        return apply(op, *args, **kwargs)
+
+    monkeypatch.setattr(Function, "apply", classmethod(counted))
+    SGD(net.parameters(), lr=0.5).step()
+    assert applied == []
+
+
+def test_the_update_writes_new_arrays_and_never_touches_a_gradient():
+    w = Value([1.0, 2.0])
+    data, shared_grad = w.data, np.array([0.5, 0.5])  # the engine may hand one gradient array to several leaves
+    w.grad = shared_grad
+    SGD([w], lr=1.0).step()
+    np.testing.assert_array_equal(w.data, [0.5, 1.5])
+    np.testing.assert_array_equal(data, [1.0, 2.0])
+    np.testing.assert_array_equal(shared_grad, [0.5, 0.5])
+
+
+def test_scalar_parameters_stay_python_floats():
+    s = Value(2.0)
+    (s * s).backward()
+    SGD([s], lr=0.25).step()
+    assert type(s.data) is float and s.data == 1.0
 
 
 def test_step_leaves_parameters_without_a_gradient_alone():

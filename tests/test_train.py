@@ -1,11 +1,13 @@
 """train: the notes' defaults learn to divide; the accuracy targets of the issue, with fixed seeds."""
 
+import warnings
+
 import numpy as np
 import pytest
 
-from tinygrad_div.data import Pairs
+from tinygrad_div.data import Pairs, wider_range
 from tinygrad_div.nn import MLP, Layer
-from tinygrad_div.train import Divider, Scores, TrainConfig, fit, train, wider_range
+from tinygrad_div.train import ConfigError, Divider, Scores, TrainConfig, fit, train
 
 
 @pytest.fixture(scope="module")
@@ -63,6 +65,15 @@ def test_a_known_exact_divider_scores_zero_error():
     assert scores.median_relative_error < 1e-13 and scores.p95_relative_error < 1e-13 and scores.mse < 1e-30
 
 
+def test_a_saturated_divider_scores_infinite_errors_without_a_warning():
+    saturated = Divider(MLP.from_layers([Layer.from_arrays([[1e3], [0.0]], [0.0])]), "raw")  # t = 1, a/b = inf
+    pairs = Pairs(np.array([0.5, 0.6, 0.7]), np.array([0.5, 0.5, 0.5]))
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # numpy interpolating between two infinite errors warns and gives nan
+        scores = Scores.of(saturated, pairs)
+    assert scores.median_relative_error == scores.p95_relative_error == np.inf
+
+
 def test_mini_batches_and_epochs_take_the_right_number_of_steps_and_still_divide():
     run = train(TrainConfig(samples=1000, epochs=20, batch_size=16, lr=3.0))
     assert len(run.losses) == 20 * -(-800 // 16)
@@ -93,9 +104,21 @@ def test_progress_is_reported_after_every_step_up_to_the_total():
     ({"samples": 1}, "--samples"), ({"hidden": (4, 0)}, "--hidden"), ({"epochs": 0}, "--epochs"),
     ({"batch_size": -2}, "--batch-size"), ({"lr": 0.0}, "--lr"), ({"lr": float("nan")}, "--lr"),
     ({"inputs": "sqrt"}, "--inputs"), ({"low": 1.0, "high": 0.1}, "range"), ({"low": -1.0}, "range"),
-])
+    ({"samples": 2}, "--samples must be at least 3"),  # 20% of 2 rounds to an empty test set
+    ({"seed": -1}, "--seed must be >= 0"),
+    ({"low": 1e-320, "high": 1e-310}, "--range"), ({"low": 1e300, "high": 1e308}, "--range"),
+    ({"test_fraction": 0.0}, "test_fraction"),
+    ({"samples": 10**20}, "memory"), ({"hidden": (10**11,)}, "memory"), ({"epochs": 10**18}, "memory"),
+], ids=lambda x: str(x) if isinstance(x, dict) else None)
 def test_bad_configurations_are_named(change, message):
     config = TrainConfig(**change)
     assert len(config.problems()) == 1 and message in config.problems()[0]
-    with pytest.raises(ValueError, match=message):
+    with pytest.raises(ConfigError, match=message):
         train(config)
+
+
+def test_a_range_too_narrow_for_distinct_pairs_is_named_before_training():
+    one_number = TrainConfig(samples=100, low=0.1, high=float(np.nextafter(0.1, 1.0)))  # [0.1, next float)
+    assert one_number.problems() == []  # it takes drawing the pairs to find out
+    with pytest.raises(ConfigError, match="--range 0.1 0.10000000000000002 .* 1 distinct pair"):
+        train(one_number)

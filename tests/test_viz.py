@@ -1,8 +1,10 @@
 """Graph drawing: the DOT text of a known expression, and rendering it with Graphviz."""
 
+import os
 import re
 import shutil
 import subprocess
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -135,6 +137,31 @@ def test_draw_without_graphviz_says_in_one_line_how_to_install_it(expression, tm
     message = str(error.value)
     assert "\n" not in message
     assert "Graphviz" in message and "install" in message
+
+
+def test_a_drawing_that_fails_leaves_the_old_file_and_no_half_written_one(expression, tmp_path, monkeypatch):
+    path = tmp_path / "graph.svg"
+    path.write_text("the previous drawing")
+
+    def dot_that_fails_halfway(command, **kwargs):
+        half = b"<svg half"
+        if "-o" in command:  # dot writes its output file itself
+            Path(command[command.index("-o") + 1]).write_bytes(half)
+        return subprocess.CompletedProcess(command, 1, stdout=half, stderr=b"Error: out of memory\n")
+
+    monkeypatch.setattr(viz.shutil, "which", lambda name: "/usr/bin/dot")
+    monkeypatch.setattr(viz.subprocess, "run", dot_that_fails_halfway)
+    with pytest.raises(RuntimeError, match="out of memory"):
+        draw(expression[2], path)
+    assert path.read_text() == "the previous drawing" and os.listdir(tmp_path) == ["graph.svg"]
+
+
+def test_the_graph_command_offers_the_input_kinds_train_does(capsys):
+    from tinygrad_div.cli import main
+    from tinygrad_div.data import INPUT_KINDS
+
+    assert main(["graph", "--help"]) == 0
+    assert "--inputs {" + ",".join(INPUT_KINDS) + "}" in capsys.readouterr().out
 
 
 def test_draw_needs_a_suffix_to_pick_the_format(expression, tmp_path):

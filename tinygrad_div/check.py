@@ -24,6 +24,7 @@ from pathlib import Path
 from typing import Any, TextIO
 
 from tinygrad_div.function import Function, registered_ops
+from tinygrad_div.usage import UsageError, integer
 
 #: The module whose ops are checked when no --module is given.
 BUILTIN_MODULE = "tinygrad_div.ops"
@@ -56,14 +57,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--module", metavar="MODULE",
                         help="module whose Function subclasses to check: a dotted name (mypkg.my_ops) "
                              "or a .py file (default: the built-in ops)")
-    parser.add_argument("--examples", type=int, default=DEFAULT_EXAMPLES, metavar="N",
+    parser.add_argument("--examples", type=integer, default=DEFAULT_EXAMPLES, metavar="N",
                         help=f"hypothesis examples per op (default {DEFAULT_EXAMPLES})")
 
 
 def command(args: argparse.Namespace) -> int:
     """The CLI's entry: unusable input becomes the CLI's one-line usage error (exit 2)."""
-    from tinygrad_div.cli import UsageError  # imported here: the CLI imports this module
-
     try:
         return run(args.module, args.examples)
     except CheckUsageError as exc:

@@ -1,9 +1,9 @@
 """Saving and loading a trained divider as a .npz file, safely.
 
-Saving writes a temporary file next to the target and renames it over the target
-(`os.replace` is atomic), so an interrupted save never leaves a half-written
-model. Loading never unpickles (`allow_pickle=False`: a model file cannot run
-code) and checks every key and shape before building the network.
+Saving goes through `files.write_atomically` (a temporary file renamed over the
+target), so an interrupted save never leaves a half-written model. Loading never
+unpickles (`allow_pickle=False`: a model file cannot run code) and checks every
+key and shape before building the network.
 
 File layout (all float64 except the two strings):
 
@@ -16,17 +16,19 @@ File layout (all float64 except the two strings):
 from __future__ import annotations
 
 import os
-import tempfile
 import zipfile
 from pathlib import Path
 
 import numpy as np
 
 from tinygrad_div.data import INPUT_KINDS
+from tinygrad_div.files import write_atomically
 from tinygrad_div.nn import MLP, Layer
 from tinygrad_div.train import Divider
 
 FORMAT = "tinygrad_div.divider/1"
+#: The first bytes of every .npz file (a zip archive) and of a lone .npy array.
+_ZIP_MAGIC, _NPY_MAGIC = b"PK\x03\x04", b"\x93NUMPY"
 
 
 class ModelFileError(ValueError):
@@ -44,34 +46,17 @@ def save(divider: Divider, path: str | os.PathLike) -> None:
     for i, layer in enumerate(divider.net.layers):
         arrays[f"weight_{i}"] = np.asarray(layer.weight.data)
         arrays[f"bias_{i}"] = np.asarray(layer.bias.data)
-    fd, temporary = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "wb") as file:
-            np.savez(file, **arrays)
-            file.flush()
-            os.fsync(file.fileno())
-        os.replace(temporary, path)
-    except BaseException:
-        os.unlink(temporary)
-        raise
+    write_atomically(path, lambda file: np.savez(file, **arrays))
 
 
 def load(path: str | os.PathLike) -> Divider:
     """Read a divider written by `save`; raise `ModelFileError` for anything else."""
     path = Path(path)
+    if path.is_dir():
+        raise ModelFileError(f"model file {path} is a directory")
     if not path.is_file():
         raise ModelFileError(f"model file {path} not found (train one with: tinygrad-div train --save {path})")
-    try:
-        loaded = np.load(path, allow_pickle=False)
-        if isinstance(loaded, np.lib.npyio.NpzFile):
-            with loaded as npz:
-                arrays = {key: npz[key] for key in npz.files}
-        else:
-            arrays = None  # a lone .npy array
-    except (OSError, ValueError, EOFError, zipfile.BadZipFile) as exc:
-        raise ModelFileError(f"{path} is not a readable model file ({_one_line(exc)})") from None
-    if arrays is None:
-        raise ModelFileError(f"{path} holds a single numpy array, not a model file")
+    arrays = _read_arrays(path)
     if _text(arrays.get("format")) != FORMAT:
         raise ModelFileError(f"{path} is not a tinygrad_div model file (no '{FORMAT}' format marker)")
     inputs = _text(arrays.get("inputs"))
@@ -81,6 +66,26 @@ def load(path: str | os.PathLike) -> Divider:
     if train_range.shape != (2,) or not 0 < train_range[0] < train_range[1]:
         raise ModelFileError(f"{path}: 'train_range' must be [low, high] with 0 < low < high")
     return Divider(MLP.from_layers(_layers(arrays, path)), inputs, (float(train_range[0]), float(train_range[1])))
+
+
+def _read_arrays(path: Path) -> dict[str, np.ndarray]:
+    """Every array in the .npz file at `path`, by name; never unpickles."""
+    unreadable = f"{path} is not a readable model file"
+    try:
+        with open(path, "rb") as file:
+            magic = file.read(len(_NPY_MAGIC))
+    except OSError as exc:
+        raise ModelFileError(f"{unreadable} ({exc.strerror or exc})") from None
+    if magic.startswith(_NPY_MAGIC):
+        raise ModelFileError(f"{path} holds a single numpy array, not a model file")
+    if not magic.startswith(_ZIP_MAGIC):
+        # numpy would try the file as a pickle, then suggest loading it unsafely: no advice for a user
+        raise ModelFileError(f"{unreadable} (not a .npz archive)")
+    try:
+        with np.load(path, allow_pickle=False) as npz:
+            return {key: npz[key] for key in npz.files}
+    except (OSError, ValueError, EOFError, zipfile.BadZipFile) as exc:
+        raise ModelFileError(f"{unreadable} ({_one_line(exc)})") from None
 
 
 def _layers(arrays: dict[str, np.ndarray], path: Path) -> list[Layer]:

@@ -20,19 +20,17 @@ from typing import NoReturn
 
 import numpy as np
 
-from tinygrad_div import check, checkpoint, viz
-from tinygrad_div.data import INPUT_KINDS, TRAIN_RANGE
+from tinygrad_div import check, checkpoint, data, viz
+from tinygrad_div.data import INPUT_KINDS, TRAIN_RANGE, wider_range
+from tinygrad_div.files import output_problem
 from tinygrad_div.plot import plot_problem, plot_training
 from tinygrad_div.progress import ProgressBar
-from tinygrad_div.train import Divider, TrainConfig, TrainResult, train, wider_range
+from tinygrad_div.train import ConfigError, Divider, TrainConfig, TrainResult, train
+from tinygrad_div.usage import UsageError, integer, number, output_file
 
 PROG = "tinygrad-div"
 #: Exit status for bad input (the same as argparse's own usage errors).
 USAGE_ERROR = 2
-
-
-class UsageError(Exception):
-    """Bad input from the user; `main` prints the message as one line and exits with status 2."""
 
 
 @dataclass(frozen=True)
@@ -50,22 +48,23 @@ class Command:
 def _train_arguments(parser: argparse.ArgumentParser) -> None:
     defaults = TrainConfig()
     add = parser.add_argument
-    add("--samples", type=_integer, default=defaults.samples, metavar="N",
+    add("--samples", type=integer, default=defaults.samples, metavar="N",
         help=f"pairs to generate, split {round(100 * (1 - defaults.test_fraction))}%% train / "
              f"{round(100 * defaults.test_fraction)}%% test (default %(default)s)")
-    add("--hidden", type=_integer, nargs="*", default=list(defaults.hidden), metavar="SIZE",
+    add("--hidden", type=integer, nargs="*", default=list(defaults.hidden), metavar="SIZE",
         help="sizes of hidden sigmoid layers (default: none, the notes' single layer)")
-    add("--epochs", type=_integer, default=defaults.epochs, metavar="N", help="passes over the data (default 1)")
-    add("--batch-size", type=_integer, default=defaults.batch_size, metavar="N",
+    add("--epochs", type=integer, default=defaults.epochs, metavar="N", help="passes over the data (default 1)")
+    add("--batch-size", type=integer, default=defaults.batch_size, metavar="N",
         help="samples per step (default 1: the notes' 'no batches')")
-    add("--lr", type=_number, default=defaults.lr, help=f"learning rate (default {defaults.lr:g})")
-    add("--seed", type=_integer, default=defaults.seed, help="seed for data, split and weights (default 0)")
+    add("--lr", type=number, default=defaults.lr, help=f"learning rate (default {defaults.lr:g})")
+    add("--seed", type=integer, default=defaults.seed, help="seed for data, split and weights (default 0)")
     add("--inputs", choices=INPUT_KINDS, default=defaults.inputs,
         help="feed (a, b) or (ln a, ln b) to the network (default log: one neuron then divides exactly)")
-    add("--range", type=_number, nargs=2, default=list(TRAIN_RANGE), metavar=("LOW", "HIGH"),
+    add("--range", type=number, nargs=2, default=list(TRAIN_RANGE), metavar=("LOW", "HIGH"),
         help=f"draw a and b uniformly from [LOW, HIGH) (default {TRAIN_RANGE[0]:g} {TRAIN_RANGE[1]:g})")
-    add("--save", type=Path, metavar="MODEL.npz", help="write the trained model to this file")
-    add("--plot", type=Path, metavar="PLOT.png", help="draw the loss and predicted-vs-true quotients (matplotlib)")
+    add("--save", type=output_file, metavar="MODEL.npz", help="write the trained model to this file")
+    add("--plot", type=output_file, metavar="PLOT.png",
+        help="draw the loss and predicted-vs-true quotients (matplotlib)")
 
 
 def _train(args: argparse.Namespace) -> int:
@@ -75,15 +74,13 @@ def _train(args: argparse.Namespace) -> int:
     problems = config.problems()
     if problems:
         raise UsageError(problems[0])
-    for option, path in (("--save", args.save), ("--plot", args.plot)):
-        if path is not None and not path.parent.is_dir():
-            raise UsageError(f"{option}: directory {path.parent} does not exist")
-    if args.plot is not None and (problem := plot_problem(args.plot)):
-        raise UsageError(problem)
+    _check_outputs(args.save, args.plot)
 
     bar = ProgressBar(sys.stderr) if sys.stderr.isatty() else None
     try:
         result = train(config, progress=bar)
+    except ConfigError as exc:  # found only once the pairs are drawn, still before training
+        raise UsageError(str(exc)) from None
     finally:
         if bar is not None:
             bar.close()
@@ -95,9 +92,23 @@ def _train(args: argparse.Namespace) -> int:
             raise UsageError(f"--save: cannot write {args.save}: {exc.strerror or exc}") from None
         print(f"\nsaved to {args.save}; try: {PROG} predict 7 3 --model {args.save}")
     if args.plot is not None:
-        plot_training(result, args.plot)
+        try:
+            plot_training(result, args.plot)
+        except OSError as exc:
+            raise UsageError(f"--plot: cannot write {args.plot}: {exc.strerror or exc}") from None
         print(f"plot written to {args.plot}")
     return 0
+
+
+def _check_outputs(save: Path | None, plot: Path | None) -> None:
+    """Refuse unwritable --save and --plot paths before training, not after it."""
+    for option, path in (("--save", save), ("--plot", plot)):
+        if path is not None and (problem := output_problem(path)):
+            raise UsageError(f"{option}: {problem}")
+    if save is not None and plot is not None and save.resolve() == plot.resolve():
+        raise UsageError(f"--save and --plot name the same file, {save}: the plot would replace the model")
+    if plot is not None and (problem := plot_problem(plot)):
+        raise UsageError(problem)
 
 
 def report(result: TrainResult, examples: int = 5) -> str:
@@ -131,8 +142,8 @@ def report(result: TrainResult, examples: int = 5) -> str:
 
 
 def _predict_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("a", type=_number, help="the dividend")
-    parser.add_argument("b", type=_number, help="the divisor")
+    parser.add_argument("a", type=number, help="the dividend")
+    parser.add_argument("b", type=number, help="the divisor")
     parser.add_argument("--model", type=Path, default=Path("model.npz"), metavar="MODEL.npz",
                         help="a model saved by `train --save` (default model.npz)")
 
@@ -162,6 +173,12 @@ def pair_problem(divider: Divider, a: float, b: float) -> str | None:
     if a <= 0 or b < 0:
         # the sigmoid's output t = a/(a+b) decodes to positive quotients only
         return f"this network divides positive numbers only (got a={a:g}, b={b:g})"
+    if not math.isfinite(a / b):
+        return f"a/b = {a:g}/{b:g} overflows float64"
+    if data.encode(a, b) == 1.0:
+        # a + b rounds to a, so even the exact t is 1 and decodes to inf (see tinygrad_div.data)
+        return (f"a/b = {a / b:g} is too large for the network's output: its target t = a/(a+b) "
+                f"rounds to 1 for quotients from 2**53 ≈ {2 / np.finfo(float).eps:.1g} on")
     return None
 
 
@@ -185,23 +202,6 @@ class _Parser(argparse.ArgumentParser):
 
     def error(self, message: str) -> NoReturn:
         raise UsageError(f"{message} (see {self.prog} --help)")
-
-
-def _number(text: str) -> float:
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a number, got {text!r}") from None
-    if not math.isfinite(value):
-        raise argparse.ArgumentTypeError(f"expected a finite number, got {text!r}")
-    return value
-
-
-def _integer(text: str) -> int:
-    try:
-        return int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -228,6 +228,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         print(f"{PROG}: interrupted", file=sys.stderr)
         return 130
+    except MemoryError:  # past the up-front estimate (TrainConfig.memory_needed): still one line
+        print(f"{PROG}: error: out of memory; try smaller sizes", file=sys.stderr)
+        return USAGE_ERROR
     except BrokenPipeError:
         # the reader left early (`... | head -1`): stop quietly like other Unix tools, and point
         # stdout at devnull so the interpreter's final flush does not raise the same error again

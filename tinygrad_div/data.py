@@ -14,6 +14,8 @@ log inputs the weights (1, −1) and bias 0 divide perfectly.
 
 from __future__ import annotations
 
+import math
+import sys
 from dataclasses import dataclass
 from typing import Literal
 
@@ -26,8 +28,45 @@ INPUT_KINDS: tuple[InputKind, ...] = ("raw", "log")
 TEST_FRACTION = 0.2
 #: The notes' range: a and b drawn uniformly from [0.1, 1).
 TRAIN_RANGE = (0.1, 1.0)
-#: 100x wider than training, for checking that a model extrapolates.
-WIDE_RANGE = (1e-3, 10.0)
+#: The smallest normal float64 (2.2e-308); below it numbers lose precision (subnormal).
+SMALLEST_NORMAL = sys.float_info.min
+
+
+def wider_range(low: float, high: float) -> tuple[float, float]:
+    """The range for testing extrapolation: [low/100, 10·high), i.e. [1e-3, 10) for the notes' [0.1, 1)."""
+    return low / 100.0, high * 10.0
+
+
+def range_problem(low: float, high: float) -> str | None:
+    """Why [low, high) cannot be a training range, or None when it can (one line, for `--range LOW HIGH`).
+
+    Training also scores the wider range, so its numbers a, b, their sums a + b (in
+    the target a/(a+b)) and its quotients a/b must all be normal floats: an overflow
+    turns into inf, and a subnormal number keeps only a few significant digits.
+    """
+    if not (math.isfinite(low) and math.isfinite(high)):
+        return f"--range needs finite numbers, got {low:g} {high:g}"
+    if not 0 < low < high:
+        return f"--range needs 0 < LOW < HIGH, got {low:g} {high:g}"
+    if low < SMALLEST_NORMAL:
+        return (f"--range {low:g} {high:g}: LOW is a subnormal float (below {SMALLEST_NORMAL:.3g}), with too few "
+                f"significant digits to divide; LOW must be at least {100 * SMALLEST_NORMAL:.3g}")
+    wide_low, wide_high = wider_range(low, high)
+    if wide_low < SMALLEST_NORMAL:
+        return (f"--range {low:g} {high:g}: the wider test range starts at LOW/100 = {wide_low:g}, a subnormal "
+                f"float that has lost precision; LOW must be at least {100 * SMALLEST_NORMAL:.3g}")
+    extremes = {"10·HIGH": wide_high, "the sum of two numbers": 2 * wide_high,
+                "the largest quotient": wide_high / wide_low, "the smallest quotient": wide_low / wide_high}
+    for what, value in extremes.items():
+        if value == math.inf:
+            fault = "overflows float64"
+        elif value < SMALLEST_NORMAL:
+            fault = "underflows to a subnormal float"
+        else:
+            continue
+        return (f"--range {low:g} {high:g}: {what} in the wider test range [LOW/100, 10·HIGH) {fault}; "
+                "use a narrower range, or one nearer 1")
+    return None
 
 
 @dataclass(frozen=True)
@@ -67,13 +106,13 @@ def make_pairs(count: int, low: float, high: float, seed: int, *, spacing: str =
         raise ValueError(f"the range needs 0 < low < high, got [{low}, {high})")
     rng = np.random.default_rng(seed)
     if spacing == "uniform":
-        a, b = rng.uniform(low, high, size=(2, count))
+        drawn = rng.uniform(low, high, size=(2, count))
     elif spacing == "log":
-        a, b = np.exp(rng.uniform(np.log(low), np.log(high), size=(2, count)))
-        # exp(log(high)) can round up to high itself; keep the interval half-open
-        a, b = np.minimum(a, np.nextafter(high, low)), np.minimum(b, np.nextafter(high, low))
+        drawn = np.exp(rng.uniform(np.log(low), np.log(high), size=(2, count)))
     else:
         raise ValueError(f"spacing must be 'uniform' or 'log', got {spacing!r}")
+    # low + (high − low)·u, and exp(log(high)), can round up to high itself: keep the interval half-open
+    a, b = np.minimum(drawn, np.nextafter(high, low))
     return distinct(Pairs(a, b))
 
 
@@ -84,13 +123,30 @@ def distinct(pairs: Pairs) -> Pairs:
     return Pairs(pairs.a[keep], pairs.b[keep])
 
 
-def split(pairs: Pairs, test_fraction: float = TEST_FRACTION, seed: int = 0) -> tuple[Pairs, Pairs]:
-    """Shuffle and cut into (train, test); test gets round(test_fraction · n) pairs, no pair is in both."""
+def split_sizes(count: int, test_fraction: float = TEST_FRACTION) -> tuple[int, int]:
+    """How `split` cuts `count` pairs: (train, test), test getting round(test_fraction · count)."""
     if not 0.0 <= test_fraction < 1.0:
         raise ValueError(f"test_fraction must be in [0, 1), got {test_fraction}")
+    n_test = round(test_fraction * count)
+    return count - n_test, n_test
+
+
+def min_samples(test_fraction: float = TEST_FRACTION) -> int:
+    """The fewest pairs that `split` leaves at least one of on each side (3 for the default 20%)."""
+    if not 0.0 < test_fraction < 1.0:
+        raise ValueError(f"test_fraction must be in (0, 1) to leave pairs on both sides, got {test_fraction}")
+    # the smaller side gets about min(f, 1 − f) · count pairs, first rounding to 1 just above 0.5
+    count = max(2, int(0.5 / min(test_fraction, 1.0 - test_fraction)) - 1)
+    while 0 in split_sizes(count, test_fraction):
+        count += 1
+    return count
+
+
+def split(pairs: Pairs, test_fraction: float = TEST_FRACTION, seed: int = 0) -> tuple[Pairs, Pairs]:
+    """Shuffle and cut into (train, test) as `split_sizes` says; no pair is in both."""
+    _, n_test = split_sizes(len(pairs), test_fraction)
     # a stream of its own (seed, 1), so the shuffle is independent of the draws made with `seed`
     order = np.random.default_rng((seed, 1)).permutation(len(pairs))
-    n_test = round(test_fraction * len(pairs))
     test, train = order[:n_test], order[n_test:]
     return Pairs(pairs.a[train], pairs.b[train]), Pairs(pairs.a[test], pairs.b[test])
 

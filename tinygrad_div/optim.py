@@ -4,8 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from tinygrad_div.mode import no_grad
-from tinygrad_div.value import Value
+from tinygrad_div.value import Value, to_data
 
 
 class SGD:
@@ -27,15 +26,23 @@ class SGD:
         self.lr = float(lr)
 
     def step(self) -> None:
-        """p ← p − lr · p.grad for every parameter that has a gradient (the others stay put)."""
-        # The update is Value arithmetic, so it must not be recorded: under no_grad the
-        # parameters stay leaves, even when their gradients are Values themselves
-        # (after backward(create_graph=True)). Assigning a new array rather than
-        # subtracting in place keeps any graph kept by retain_graph intact.
-        with no_grad():
-            for p in self.parameters:
-                if p.grad is not None:
-                    p.data = (p - self.lr * p.grad).data
+        """p ← p − lr · p.grad for every parameter that has a gradient (the others stay put).
+
+        The update is numpy on `.data`, not Value arithmetic: it is never recorded, the
+        parameters stay leaves, and it costs no op application (with Values it was half
+        of all the ops a training run applied). Each step assigns a new array rather than
+        subtracting in place: a graph kept by `retain_graph` still holds the old array.
+        `.grad` is only read, never written: the engine may share one gradient array
+        between several leaves.
+        """
+        for p in self.parameters:
+            grad = p.grad
+            if grad is None:
+                continue
+            if isinstance(grad, Value):  # after backward(create_graph=True); its graph is not needed here
+                grad = grad.data
+            # to_data keeps the engine's representation: a Python float for scalars, a float64 array otherwise
+            p.data = to_data(p.data - self.lr * grad)
 
     def zero_grad(self) -> None:
         for p in self.parameters:

@@ -1,4 +1,7 @@
-"""`--plot`: the training loss and predicted-vs-true quotients as one image (needs the optional matplotlib)."""
+"""`--plot`: the training loss and predicted-vs-true quotients as one image (needs the optional matplotlib).
+
+The image is written like a model file (`files.write_atomically`): whole or not at all.
+"""
 
 from __future__ import annotations
 
@@ -7,14 +10,19 @@ from pathlib import Path
 
 import numpy as np
 
-from tinygrad_div.train import TrainResult, wider_range
+from tinygrad_div.data import wider_range
+from tinygrad_div.files import write_atomically
+from tinygrad_div.train import TrainResult
 
 INSTALL_HINT = "pip install 'tinygrad_div[plot]'"
 FORMATS = (".png", ".svg", ".pdf")
 
 
 def plot_problem(path: str | os.PathLike) -> str | None:
-    """Why `plot_training(..., path)` would fail, or None: checked before a long run, not after it."""
+    """Why `plot_training(..., path)` would fail for its format or a missing matplotlib, or None.
+
+    Checked before a long run, not after it (`files.output_problem` checks the path itself).
+    """
     if Path(path).suffix.lower() not in FORMATS:
         return f"--plot: {path} must end in {', '.join(FORMATS)}"
     try:
@@ -56,4 +64,5 @@ def plot_training(result: TrainResult, path: str | os.PathLike) -> None:
     figure.suptitle(f"{config.inputs} inputs, hidden layers: {hidden}, {config.epochs} epoch(s), "
                     f"batch {config.batch_size}, lr {config.lr:g}, {len(result.train)} training pairs")
     figure.tight_layout()
-    figure.savefig(path, dpi=110)
+    image_format = Path(path).suffix.lower().lstrip(".")
+    write_atomically(path, lambda file: figure.savefig(file, format=image_format, dpi=110))

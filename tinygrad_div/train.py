@@ -8,6 +8,7 @@ per-sample SGD at lr = 1 finds it to within rounding.
 
 from __future__ import annotations
 
+import os
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -15,13 +16,19 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from tinygrad_div import data
-from tinygrad_div.data import INPUT_KINDS, TEST_FRACTION, TRAIN_RANGE, InputKind, Pairs
+from tinygrad_div.data import INPUT_KINDS, TEST_FRACTION, TRAIN_RANGE, InputKind, Pairs, wider_range
 from tinygrad_div.mode import no_grad
 from tinygrad_div.nn import MLP, mse_loss
 from tinygrad_div.optim import SGD
 
 #: Called after every step with (steps done, total steps); the CLI's progress bar.
 Progress = Callable[[int, int], None]
+#: Pairs drawn from the wider range to score extrapolation.
+WIDE_COUNT = 2_000
+
+
+class ConfigError(ValueError):
+    """A configuration that cannot run; the message names the CLI option to change."""
 
 
 @dataclass(frozen=True)
@@ -42,10 +49,19 @@ class TrainConfig:
     test_fraction: float = TEST_FRACTION
 
     def problems(self) -> list[str]:
-        """What is wrong with this configuration, one sentence each naming its CLI option (empty when usable)."""
+        """What is wrong with this configuration, one sentence each naming its CLI option (empty when usable).
+
+        Everything that can be known before drawing the data is checked here, so a run
+        never fails after minutes of training; `train` checks the drawn pairs too.
+        """
         found = []
-        if self.samples < 2:
-            found.append(f"--samples must be at least 2 (one to train, one to test), got {self.samples}")
+        if not 0 < self.test_fraction < 1:
+            found.append(f"test_fraction must be in (0, 1), got {self.test_fraction}")
+        elif self.samples < (least := data.min_samples(self.test_fraction)):
+            found.append(f"--samples must be at least {least}, so that training and testing get a pair each "
+                         f"({self.test_fraction:.0%} is held out for testing), got {self.samples}")
+        if self.seed < 0:
+            found.append(f"--seed must be >= 0, got {self.seed}")
         if any(n < 1 for n in self.hidden):
             found.append(f"--hidden sizes must be >= 1, got {' '.join(map(str, self.hidden))}")
         if self.epochs < 1:
@@ -56,14 +72,38 @@ class TrainConfig:
             found.append(f"--lr must be a positive number, got {self.lr}")
         if self.inputs not in INPUT_KINDS:
             found.append(f"--inputs must be one of {', '.join(INPUT_KINDS)}, got {self.inputs!r}")
-        if not (0 < self.low < self.high < np.inf):
-            found.append(f"the input range needs 0 < low < high, got [{self.low}, {self.high})")
+        if problem := data.range_problem(self.low, self.high):
+            found.append(problem)
+        if not found and (available := _physical_memory()) is not None and self.memory_needed() > available:
+            found.append(f"this run would need about {_gigabytes(self.memory_needed())} of memory, more than the "
+                         f"{_gigabytes(available)} this machine has: lower --samples, --hidden or --epochs")
         return found
 
+    def check(self) -> None:
+        """Raise `ConfigError` naming every problem, if there is one."""
+        if problems := self.problems():
+            raise ConfigError("; ".join(problems))
 
-def wider_range(low: float, high: float) -> tuple[float, float]:
-    """The range used to test extrapolation: [low/100, 10·high), i.e. [1e-3, 10) for the notes' [0.1, 1)."""
-    return low / 100.0, high * 10.0
+    def memory_needed(self) -> int:
+        """Roughly the bytes a run holds at its peak, to refuse sizes no machine can run (a generous estimate)."""
+        n_train, _ = data.split_sizes(self.samples, self.test_fraction)
+        sizes = [2, *self.hidden, 1]
+        weights = sum((n_in + 1) * n_out for n_in, n_out in zip(sizes, sizes[1:]))
+        steps = self.epochs * -(-n_train // self.batch_size)
+        rows = max(n_train, WIDE_COUNT)  # scoring sends a whole set through the network at once
+        floats = 16 * self.samples + steps + 4 * weights + 4 * rows * sum(sizes)
+        return 8 * floats
+
+
+def _physical_memory() -> int | None:
+    try:
+        return os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
+    except (AttributeError, ValueError, OSError):  # not a POSIX system: the run finds out itself
+        return None
+
+
+def _gigabytes(size: int) -> str:
+    return f"{size / 2**30:.3g} GiB"
 
 
 @dataclass
@@ -99,8 +139,16 @@ class Scores:
         return cls(
             mse=float(np.mean((t - pairs.target) ** 2)),
             median_relative_error=float(np.median(errors)),
-            p95_relative_error=float(np.percentile(errors, 95)),
+            p95_relative_error=_percentile(errors, 95),
         )
+
+
+def _percentile(errors: np.ndarray, q: float) -> float:
+    """np.percentile, except that between two infinite errors (a saturated network) it gives inf, not
+    nan and a RuntimeWarning: numpy interpolates as a + t·(b − a), and inf − inf is nan."""
+    with np.errstate(invalid="ignore"):
+        value = float(np.percentile(errors, q))
+    return np.inf if np.isnan(value) and not np.isnan(errors).any() else value
 
 
 @dataclass
@@ -119,11 +167,13 @@ class TrainResult:
 
 def train(config: TrainConfig = TrainConfig(), progress: Progress | None = None) -> TrainResult:
     """Generate the data, train the network as `config` says, and score it on train, test and wider pairs."""
-    problems = config.problems()
-    if problems:
-        raise ValueError("; ".join(problems))
-    train_pairs, test_pairs = data.division_data(config.samples, config.low, config.high, config.seed,
-                                                 config.test_fraction)
+    config.check()
+    pairs = data.make_pairs(config.samples, config.low, config.high, config.seed)
+    if len(pairs) < data.min_samples(config.test_fraction):
+        # a range holding only a few floats repeats pairs, and repeats are dropped (see data.distinct)
+        raise ConfigError(f"--range {config.low!r} {config.high!r} holds too few numbers: only {len(pairs)} "
+                          f"distinct pair(s) among {config.samples} drawn, too few to train on one and test another")
+    train_pairs, test_pairs = data.split(pairs, config.test_fraction, config.seed)
     net = MLP([2, *config.hidden, 1], seed=config.seed)
     divider = Divider(net, config.inputs, (config.low, config.high))
     start = time.perf_counter()
@@ -135,7 +185,7 @@ def train(config: TrainConfig = TrainConfig(), progress: Progress | None = None)
     return result
 
 
-def wide_pairs(config: TrainConfig, count: int = 2_000) -> Pairs:
+def wide_pairs(config: TrainConfig, count: int = WIDE_COUNT) -> Pairs:
     """Pairs from the wider range, log-spaced so that every decade is tested, not just the top one."""
     return data.make_pairs(count, *wider_range(config.low, config.high), seed=config.seed + 1, spacing="log")
 

@@ -28,6 +28,8 @@ from typing import Any
 import numpy as np
 
 from tinygrad_div.autograd import topological_order
+from tinygrad_div.files import output_problem, write_atomically
+from tinygrad_div.usage import UsageError, integer, output_file
 from tinygrad_div.value import Value
 
 #: Arrays up to this many elements are written out in full; larger ones as their range.
@@ -104,18 +106,20 @@ def draw(value: Value, path: str | Path, **to_dot_options: Any) -> Path:
     text = to_dot(value, **to_dot_options)
     fmt = path.suffix.lstrip(".").lower()
     if fmt in ("dot", "gv"):
-        path.write_text(text, encoding="utf-8")
+        write_atomically(path, lambda file: file.write(text.encode("utf-8")))
         return path
     if not fmt:
         raise ValueError(f"{path}: give the file a suffix that names the format, e.g. .svg or .png")
     dot = shutil.which("dot")
     if dot is None:
         raise GraphvizNotFoundError(f"drawing {path} needs Graphviz's `dot` program, not found on PATH: {INSTALL_HINT}")
-    # bytes, not text=True: Graphviz reads UTF-8 whatever the locale's encoding is
-    done = subprocess.run([dot, f"-T{fmt}", "-o", str(path)], input=text.encode("utf-8"), capture_output=True)
+    # bytes, not text=True: Graphviz reads UTF-8 whatever the locale's encoding is. The picture
+    # comes back on stdout, not through `-o path`, so that a failed run cannot leave half a file.
+    done = subprocess.run([dot, f"-T{fmt}"], input=text.encode("utf-8"), capture_output=True)
     if done.returncode != 0:
         message = (done.stderr.decode("utf-8", "replace").strip().splitlines() or ["no message"])[0]
         raise RuntimeError(f"Graphviz could not draw {path}: {message}")
+    write_atomically(path, lambda file: file.write(done.stdout))
     return path
 
 
@@ -185,6 +189,7 @@ def division_network_graph(*, seed: int = 0, hidden: Sequence[int] = (), inputs:
     """The loss of one training sample through a freshly initialised division network, after backward.
 
     Same data, split and initial weights as `train` with this seed; every node keeps its gradient.
+    Raises `train.ConfigError` for what `train` would refuse (a negative seed, a zero layer size).
     """
     # imported here so that drawing any graph never needs the network's modules
     from tinygrad_div.data import division_data, encode, features
@@ -192,6 +197,7 @@ def division_network_graph(*, seed: int = 0, hidden: Sequence[int] = (), inputs:
     from tinygrad_div.train import TrainConfig
 
     config = TrainConfig(seed=seed, hidden=tuple(hidden), inputs=inputs)
+    config.check()
     train_pairs, _ = division_data(config.samples, config.low, config.high, config.seed)
     a, b = float(train_pairs.a[0]), float(train_pairs.b[0])
     net = MLP([2, *config.hidden, 1], seed=config.seed)
@@ -225,23 +231,32 @@ class Graph:
 
 
 def graph_arguments(parser: argparse.ArgumentParser) -> None:
-    """The `graph` command's options (the CLI calls this)."""
-    parser.add_argument("-o", "--output", type=Path, default=Path("division_graph.svg"), metavar="FILE",
+    """The `graph` command's options (the CLI calls this); seed, hidden and inputs mean what they mean for train."""
+    from tinygrad_div.data import INPUT_KINDS
+    from tinygrad_div.train import TrainConfig
+
+    defaults = TrainConfig()
+    parser.add_argument("-o", "--output", type=output_file, default=Path("division_graph.svg"), metavar="FILE",
                         help="picture to write: .svg, .png or .pdf (needs Graphviz), or .dot text "
                              "(default division_graph.svg)")
-    parser.add_argument("--seed", type=int, default=0, help="seed for the data and weights (default 0, as train)")
-    parser.add_argument("--hidden", type=int, nargs="*", default=[], metavar="SIZE",
+    parser.add_argument("--seed", type=integer, default=defaults.seed,
+                        help=f"seed for the data and weights (default {defaults.seed}, as train)")
+    parser.add_argument("--hidden", type=integer, nargs="*", default=list(defaults.hidden), metavar="SIZE",
                         help="sizes of hidden sigmoid layers (default: none, the notes' single neuron)")
-    parser.add_argument("--inputs", choices=("raw", "log"), default="log", help="network inputs (default log)")
+    parser.add_argument("--inputs", choices=INPUT_KINDS, default=defaults.inputs,
+                        help=f"network inputs (default {defaults.inputs})")
 
 
 def graph_command(args: argparse.Namespace) -> int:
-    """The CLI's entry: a missing Graphviz or a bad path is the CLI's one-line usage error (exit 2)."""
-    from tinygrad_div.cli import UsageError  # imported here: the CLI imports this module
+    """The CLI's entry: a bad option, a missing Graphviz or a bad path is a one-line usage error (exit 2)."""
+    from tinygrad_div.train import ConfigError
 
-    if any(size < 1 for size in args.hidden):
-        raise UsageError(f"--hidden sizes must be >= 1, got {' '.join(map(str, args.hidden))}")
-    graph = division_network_graph(seed=args.seed, hidden=args.hidden, inputs=args.inputs)
+    if problem := output_problem(args.output):
+        raise UsageError(f"--output: {problem}")
+    try:
+        graph = division_network_graph(seed=args.seed, hidden=args.hidden, inputs=args.inputs)
+    except ConfigError as exc:
+        raise UsageError(str(exc)) from None
     try:
         path = graph.draw(args.output)
     except (GraphvizNotFoundError, ValueError, RuntimeError, OSError) as exc:
