@@ -117,12 +117,12 @@ class Function:
             if isinstance(a, Value):
                 data_a, record = a.data, a.requires_grad
             else:
-                data_a, record = to_data(a), False
+                data_a, record = (a if type(a) is float else to_data(a)), False
             if isinstance(b, Value):
                 data_b = b.data
                 record = record or b.requires_grad
             else:
-                data_b = to_data(b)
+                data_b = b if type(b) is float else to_data(b)
             if data_a is data_b and a is not b:
                 data_b, separated = _distinct(data_b), True
             datas = (data_a, data_b)
@@ -137,7 +137,7 @@ class Function:
         record = record and state.grad_enabled
         ctx = object.__new__(cls) if record else _UNRECORDED
         try:
-            out = cls.forward(ctx, *datas, **params)
+            out = cls.forward(ctx, *datas, **params) if params else cls.forward(ctx, *datas)
         except ValueError as exc:
             if not _is_shape_problem(exc):
                 raise  # the op's own error (a user forward's, say), with its own line
