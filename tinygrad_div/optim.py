@@ -29,11 +29,9 @@ class SGD:
         """p ← p − lr · p.grad for every parameter that has a gradient (the others stay put).
 
         The update is numpy on `.data`, not Value arithmetic: it is never recorded, the
-        parameters stay leaves, and it costs no op application (with Values it was half
-        of all the ops a training run applied). Each step assigns a new array rather than
-        subtracting in place: a graph kept by `retain_graph` still holds the old array.
-        `.grad` is only read, never written: the engine may share one gradient array
-        between several leaves.
+        parameters stay leaves, and it costs no op application. Each step assigns a new
+        array rather than subtracting in place: a graph kept by `retain_graph` still
+        holds the old one. `.grad` is only read.
         """
         for p in self.parameters:
             grad = p.grad
