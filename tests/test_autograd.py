@@ -155,14 +155,14 @@ class TestGradFunction:
         assert isinstance(x.grad, Value)
         (second,) = grad(x.grad, [x])
         s = 1 / (1 + np.exp(-0.7))
-        assert second == pytest.approx(s * (1 - s) * (1 - 2 * s), rel=1e-12)
+        assert second == pytest.approx(s * (1 - s) * (1 - 2 * s), rel=1e-12, abs=0)
 
     def test_sigmoid_second_derivative_is_exact_where_it_is_tiny(self):
         x = Value(40.0)
         (g1,) = grad(x.sigmoid(), [x], create_graph=True)
         (g2,) = grad(g1, [x])
         # σ''(x) = σ'(x)(1 - 2σ(x)) ≈ -e^-x for large x
-        assert g2 == pytest.approx(-np.exp(-40.0), rel=1e-12)
+        assert g2 == pytest.approx(-np.exp(-40.0), rel=1e-12, abs=0)
 
 
 # -- random composite expressions: reuse, diamonds, broadcasting ---------------------------
@@ -284,3 +284,55 @@ def test_no_grad_as_a_decorator():
 
     y = predict(Value(2.0))
     assert not y.requires_grad and td.is_grad_enabled()
+
+
+class TestConstantsOnTheLeft:
+    """A numpy array or scalar as the left operand is a constant input like any other."""
+
+    def test_broadcast_gradient_with_an_array_on_the_left(self):
+        v = Value(np.ones(3))
+        (np.ones((2, 3)) + v).sum().backward()
+        np.testing.assert_array_equal(v.grad, [2.0, 2.0, 2.0])
+
+    def test_scalar_gradient_with_an_array_on_the_left(self):
+        v = Value(2.0)
+        (np.ones(3) * v).sum().backward()
+        assert v.grad == 3.0
+
+    def test_second_derivatives_with_numpy_constants_on_the_left(self):
+        assert gradgradcheck(lambda w: (np.array([0.5, -0.2]) @ w).sigmoid().sum(), [np.ones((2, 1))])
+        w = Value(np.ones(2))
+        (g,) = grad((np.float64(0.5) * w * w).sum(), [w], create_graph=True)
+        np.testing.assert_array_equal(g.data, [1.0, 1.0])
+
+
+class TestGradLeavesCallersAlone:
+    def test_grad_does_not_return_the_callers_seed(self):
+        x = Value(np.zeros(2))
+        seed = np.ones(2)
+        (gx,) = grad(x + 0.0, [x], seed)
+        gx += 1.0
+        np.testing.assert_array_equal(seed, [1.0, 1.0])
+
+    def test_grad_does_not_fill_retained_grads(self):
+        x = Value(2.0)
+        h = (x * 3.0).retain_grad()
+        grad(h * h, [x])
+        assert h.grad is None and x.grad is None
+
+    def test_a_retained_grad_is_not_the_seed(self):
+        x = Value(np.zeros(2))
+        y = (x + 0.0).retain_grad()
+        seed = np.ones(2)
+        y.backward(seed)
+        assert y.grad is not seed
+
+
+def test_no_grad_decorator_on_a_recursive_function_restores_recording():
+    @td.no_grad()
+    def depth(v, n):
+        return v if n == 0 else depth(v * 1.0, n - 1)
+
+    assert not depth(Value(1.0), 3).requires_grad
+    assert td.is_grad_enabled()
+    assert (Value(1.0) * 2.0).requires_grad

@@ -158,7 +158,7 @@ def _run(
                 if v in capture:
                     capture[v] = g
             elif v._retains_grad:
-                v.grad = g if v.grad is None else v.grad + g
+                v.grad = _owned(g) if v.grad is None else v.grad + g
             if only is not None and v not in only:
                 continue
             ctx = v._ctx
@@ -187,7 +187,7 @@ def _run(
                     continue
                 data = p.data
                 if type(pg) is not type(data) or (type(pg) is _ndarray and pg.shape != data.shape):
-                    pg = fit_gradient(pg, data, ctx, parents.index(p))
+                    pg = fit_gradient(pg, data, ctx, p)
                 if p._ctx is None and capture is None:  # a leaf: accumulate straight into .grad
                     if p.grad is not None:
                         p.grad = p.grad + pg
@@ -223,9 +223,11 @@ def _deliver(pending: dict, heap: list, v: Value, g: Any) -> None:
         heappush(heap, (-v._ctx.sequence, v))
 
 
-def fit_gradient(g: Any, data: Any, ctx: Any, index: int) -> Any:
+def fit_gradient(g: Any, data: Any, ctx: Any, parent: Value) -> Any:
     """Bring a gradient to its input's shape: sum over broadcast axes, or expand a scalar."""
     target = shape_of(data)
+    # by identity: `parents.index` would compare with ==, which numpy turns into an op on Values
+    index = next(i for i, p in enumerate(ctx.parents) if p is parent)
     if isinstance(g, Value):
         if g.shape == target:
             return g

@@ -97,7 +97,9 @@ class Tanh(Function):
     @staticmethod
     def backward(ctx, grad):
         (a,) = ctx.saved_tensors
-        z, r = _logistic_parts(2.0 * a)
+        z, _ = _logistic_parts(a)
+        z = z * z  # e^-2|a| as (e^-|a|)²: 2·a would overflow for |a| > 9e307
+        r = 1.0 / (1.0 + z)
         return grad * 4.0 * z * r * r
 
 
