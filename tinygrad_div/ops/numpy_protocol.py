@@ -29,9 +29,10 @@ UFUNCS = {
 def array_ufunc(ufunc, method, inputs, kwargs):
     implementation = UFUNCS.get(ufunc)
     if implementation is None or method != "__call__" or kwargs:
+        usage = f"numpy.{ufunc.__name__}" + ("" if method == "__call__" else f".{method}")
+        extra = f" with {', '.join(sorted(kwargs))}=" if kwargs else ""
         supported = ", ".join(sorted(f.__name__ for f in UFUNCS))
-        raise TypeError(f"numpy.{ufunc.__name__} ({method}, {sorted(kwargs)}) is not a recorded op on Values; "
-                        f"supported ufuncs: {supported}")
+        raise TypeError(f"{usage}{extra} is not a recorded op on Values; supported ufuncs: {supported}")
     return implementation(*inputs)
 
 
