@@ -1,5 +1,6 @@
 """`python -m tinygrad_div check`: gradient-check the ops of a module, print a table, exit 0 / 1 / 2."""
 
+import os
 import subprocess
 import sys
 import textwrap
@@ -170,6 +171,38 @@ def test_python_dash_m_runs_it_end_to_end_with_the_exit_status(tmp_path):
     )
     assert done.returncode == 1, done.stderr
     assert "FAIL" in done.stdout and "element (0,)" in done.stdout
+
+
+EXITING_OP = '''
+import sys
+from tinygrad_div import Function
+
+class Quit(Function):
+    @staticmethod
+    def forward(ctx, x):
+        sys.exit(5)
+
+    @staticmethod
+    def backward(ctx, grad):
+        return grad
+'''
+
+
+def test_an_op_that_calls_sys_exit_is_reported_as_failing_not_as_the_exit_status(user_module, capsys):
+    status, out, err = run_cli(capsys, "--module", user_module("exiting_ops", CORRECT_OP + EXITING_OP),
+                               "--examples", "3")
+    assert status == 1 and err == ""
+    assert rows(out)["Quit"][-1] == "FAIL" and rows(out)["Cube"][-1] == "pass"
+    assert "Quit: called sys.exit(5)" in out
+
+
+def test_the_command_leaves_no_hypothesis_folder_in_the_working_directory(tmp_path):
+    done = subprocess.run(  # the built-in ops: hypothesis caches their constants under ./.hypothesis by default
+        [sys.executable, "-m", "tinygrad_div", "check", "--examples", "2"],
+        cwd=tmp_path, capture_output=True, text=True, env={"PYTHONPATH": str(REPO), "PATH": ""},
+    )
+    assert done.returncode == 0, done.stderr
+    assert os.listdir(tmp_path) == []
 
 
 def test_a_file_named_like_a_loaded_module_is_refused_rather_than_replacing_it(tmp_path, capsys):

@@ -3,6 +3,8 @@
 import io
 import os
 import stat
+import zipfile
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -121,3 +123,27 @@ def test_missing_truncated_and_foreign_files_are_refused(tmp_path, divider):
     path.write_bytes(buffer.getvalue())
     with pytest.raises(ModelFileError):
         checkpoint.load(path)
+
+
+@pytest.mark.parametrize("member", ["format", "weight_0"])
+def test_a_member_that_is_not_a_numpy_array_is_refused(tmp_path, divider, member):
+    """numpy returns the raw bytes of a zip member not stored as .npy; that is not a model file, not a crash."""
+    arrays = _arrays(_saved(tmp_path, divider))
+    path = tmp_path / "rebuilt.npz"
+    with zipfile.ZipFile(path, "w") as archive:
+        for key, array in arrays.items():
+            if key == member:
+                archive.writestr(key, b"x")
+            else:
+                buffer = io.BytesIO()
+                np.save(buffer, array)
+                archive.writestr(f"{key}.npy", buffer.getvalue())
+    with pytest.raises(ModelFileError, match=f"not a readable model file .its member '{member}' is not a numpy array"):
+        checkpoint.load(path)
+
+
+@pytest.mark.skipif(not Path("/dev/null").exists(), reason="needs /dev/null")
+def test_a_path_that_exists_but_is_no_regular_file_is_not_a_model_file_rather_than_not_found():
+    with pytest.raises(ModelFileError, match="/dev/null is not a model file") as refused:
+        checkpoint.load("/dev/null")
+    assert "not found" not in str(refused.value)

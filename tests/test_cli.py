@@ -1,9 +1,11 @@
 """The command line: `train` learns to divide and prints its table, `predict` divides, bad input is one line, exit 2."""
 
+import io
 import os
 import subprocess
 import sys
 import warnings
+import zipfile
 from contextlib import redirect_stdout
 from io import StringIO
 from pathlib import Path
@@ -11,8 +13,10 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from tinygrad_div import cli
+from tinygrad_div import checkpoint, cli
 from tinygrad_div.cli import Command, UsageError, main
+from tinygrad_div.nn import MLP, Layer
+from tinygrad_div.train import Divider
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -21,14 +25,26 @@ ROOT = Path(__file__).resolve().parents[1]
 def models(tmp_path_factory):
     """Paths of a trained log model, a trained raw model, and broken or missing model files."""
     folder = tmp_path_factory.mktemp("models")
-    paths = {name: folder / f"{name}.npz" for name in ("log", "raw", "corrupt", "bad_shape", "missing")}
+    paths = {name: folder / f"{name}.npz" for name in ("default", "log", "raw", "corrupt", "bad_shape", "missing",
+                                                         "foreign", "not_array", "overflowing")}
     with redirect_stdout(StringIO()):
+        assert main(["train", "--save", str(paths["default"])]) == 0
         assert main(["train", "--samples", "3000", "--save", str(paths["log"])]) == 0
         assert main(["train", "--samples", "500", "--inputs", "raw", "--hidden", "4", "--save", str(paths["raw"])]) == 0
     paths["corrupt"].write_bytes(paths["log"].read_bytes()[:200])
     with np.load(paths["log"]) as npz:
         arrays = dict(npz)
     np.savez(paths["bad_shape"], **{**arrays, "weight_0": np.zeros((3, 1))})
+    paths["foreign"].write_text("just some text, not a model")
+    with zipfile.ZipFile(paths["not_array"], "w") as archive:  # a member numpy returns as raw bytes
+        for key, array in arrays.items():
+            buffer = io.BytesIO()
+            np.save(buffer, array)
+            archive.writestr("format" if key == "format" else f"{key}.npy",
+                             b"x" if key == "format" else buffer.getvalue())
+    # log inputs with weights (2, 0): for a = 1e200 its net is 921, beyond ln(largest float) ≈ 709.8
+    checkpoint.save(Divider(MLP.from_layers([Layer.from_arrays([[2.0], [0.0]], [0.0])]), "log"),
+                    paths["overflowing"])
     paths["no_dir"] = folder / "no such folder" / "model.npz"
     paths["folder"] = folder
     return paths
@@ -65,6 +81,14 @@ def test_train_saves_a_model_that_predict_uses(models, capsys):
     status, out, err = run(["predict", 7, 3, "--model", models["log"]], capsys)
     assert status == 0 and err == ""
     assert float(out) == pytest.approx(7 / 3, rel=1e-9)
+
+
+@pytest.mark.parametrize("a, b", [(1e12, 1), (1e15, 1), (1e17, 1), (1, 1e15), (1e300, 1e-5), (3e-200, 1e100)])
+def test_predict_divides_quotients_far_beyond_the_training_range_to_1e_12(models, capsys, a, b):
+    # decoding the sigmoid's output t as t/(1 - t) printed 9.999111073e+11 for 1e12 and was 10% off at 1e15
+    status, out, err = run(["predict", a, b, "--model", models["default"]], capsys)
+    assert status == 0 and err == ""
+    assert float(out) == pytest.approx(a / b, rel=1e-12)
 
 
 def test_predict_with_a_raw_model_outside_its_training_range_says_so(models, capsys):
@@ -131,7 +155,13 @@ BAD_INPUT = {
     "wrong-shapes": (["predict", "7", "3", "--model", "{bad_shape}"], "layer 0 has weight (3, 1)"),
     "model-is-a-folder": (["predict", "7", "3", "--model", "{folder}"], "is a directory"),
     "quotient-overflows": (["predict", "1e308", "1e-308", "--model", "{log}"], "overflows"),
-    "quotient-beyond-the-encoding": (["predict", "1e17", "1", "--model", "{log}"], "rounds to 1"),
+    "quotient-underflows": (["predict", "1e-300", "1e10", "--model", "{log}"], "underflows float64"),
+    "network-quotient-overflows": (["predict", "1e200", "1", "--model", "{overflowing}"], "beyond float64's range"),
+    "foreign-model": (["predict", "7", "3", "--model", "{foreign}"], "is not a readable model file"),
+    "model-member-not-an-array": (["predict", "7", "3", "--model", "{not_array}"], "'format' is not a numpy array"),
+    "model-is-not-a-regular-file": (["predict", "7", "3", "--model", "/dev/null"], "/dev/null is not a model file"),
+    "zero-lr": (["train", "--lr", "0"], "--lr must be a positive number, got 0"),
+    "plot-to-a-folder": (["train", "--plot", "{folder}"], "is a directory"),
     "graph-negative-seed": (["graph", "--seed", "-1", "-o", "{folder}/g.dot"], "--seed must be >= 0"),
     "graph-seed-not-a-number": (["graph", "--seed", "x"], "expected a whole number, got 'x'"),
     "graph-zero-hidden": (["graph", "--hidden", "0", "-o", "{folder}/g.dot"], "--hidden sizes must be >= 1"),
@@ -186,6 +216,26 @@ def test_a_plot_into_a_directory_that_refuses_files_is_refused_before_training(m
     status, out, err = run(["train", "--plot", "/proc/p.png"], capsys)
     assert status == 2 and out == "" and err.count("\n") == 1
     assert err.startswith("tinygrad-div: error: --plot: cannot write to /proc: ")
+
+
+@pytest.mark.skipif(not Path("/proc/self").is_dir(), reason="needs Linux's /proc, where no file can be created")
+def test_a_save_into_a_directory_that_refuses_files_is_refused_before_training(monkeypatch, capsys):
+    monkeypatch.setattr(cli, "train", lambda *args, **kwargs: pytest.fail("trained before checking --save"))
+    status, out, err = run(["train", "--save", "/proc/model.npz"], capsys)
+    assert status == 2 and out == "" and err.count("\n") == 1
+    assert err.startswith("tinygrad-div: error: --save: cannot write to /proc: ")
+
+
+def test_graph_of_a_wide_hidden_layer_is_drawn_rather_than_refused_with_the_training_estimate(models, capsys):
+    # one sample through a 2 -> 99999 -> 1 network takes a few MB; training it on 8000 pairs would take 25 GB
+    status, out, err = run(["graph", "--hidden", "99999", "-o", models["folder"] / "wide.dot"], capsys)
+    assert (status, err) == (0, "") and (models["folder"] / "wide.dot").read_text().startswith("digraph")
+
+
+def test_graph_too_large_for_memory_names_only_the_options_graph_has(models, capsys):
+    status, out, err = run(["graph", "--hidden", "99999999999", "-o", models["folder"] / "g.dot"], capsys)
+    assert status == 2 and out == "" and err.count("\n") == 1
+    assert "memory" in err and "--hidden" in err and "--samples" not in err and "--epochs" not in err
 
 
 def test_a_plot_that_fails_while_writing_is_one_line_and_leaves_the_old_file(monkeypatch, capsys, tmp_path):

@@ -10,7 +10,6 @@ from tinygrad_div.data import (
     TEST_FRACTION,
     TRAIN_RANGE,
     Pairs,
-    decode,
     distinct,
     division_data,
     encode,
@@ -129,11 +128,11 @@ def test_division_data_is_the_notes_data_split_in_one_call():
 
 
 @given(a=positives, b=positives)
-def test_the_encoding_t_equals_a_over_a_plus_b_decodes_back_to_the_quotient(a, b):
-    """Up to rounding, which 1 − t magnifies by about 1 + a/b: t = 1 − 1e-4 keeps only 12 digits of 1 − t."""
+def test_the_encoding_t_equals_a_over_a_plus_b_and_is_the_sigmoid_of_ln_a_over_b(a, b):
+    """t = a/(a + b) lies in (0, 1) and is σ(ln(a/b)), so a network's net before its sigmoid reads back as ln(a/b)."""
     t = encode(np.array([a]), np.array([b]))
     assert 0 < t[0] < 1
-    assert decode(t)[0] == pytest.approx(a / b, rel=4 * np.finfo(float).eps * (1 + a / b))
+    assert t[0] == pytest.approx(1 / (1 + np.exp(-np.log(a / b))), rel=1e-13)
 
 
 @given(a=positives, b=positives)

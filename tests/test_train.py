@@ -36,6 +36,24 @@ def test_the_default_run_divides_to_one_part_in_a_million_on_a_range_100x_wider(
     assert default_run.scores["wide"].median_relative_error < 1e-6
 
 
+def test_the_default_run_divides_to_rounding_on_the_test_set(default_run):
+    test = default_run.scores["test"]
+    assert test.median_relative_error < 1e-15 and test.p95_relative_error < 1e-15  # measured 0 and 2.8e-16
+
+
+def test_the_loss_reaches_the_rounding_floor_shortly_after_step_2000_as_the_readme_says(default_run):
+    running = np.convolve(default_run.losses, np.ones(80) / 80, mode="valid")  # the plot's mean of 80 steps
+    at = lambda step: running[step - 80]
+    assert 1e-31 < at(2000) < 1e-30  # measured 4e-31
+    assert running[2200 - 80:].max() < 1e-32  # measured about 4e-33 from step 2,200 on
+
+
+@pytest.mark.parametrize("lr, rounding_level", [(0.2, False), (0.25, True), (7.0, True), (8.0, False)])
+def test_the_default_run_reaches_rounding_level_for_lr_from_0_25_to_7(lr, rounding_level):
+    median = train(TrainConfig(lr=lr)).scores["test"].median_relative_error
+    assert (median < 1e-15) == rounding_level  # measured 5.6e-13, 5.1e-16, 9.1e-16, 2.0e-14
+
+
 def test_the_default_run_finds_the_exact_divider_weights(default_run):
     layer = default_run.divider.net.layers[0]
     np.testing.assert_allclose(layer.weight.data[:, 0], [1.0, -1.0], atol=1e-9)
@@ -57,6 +75,18 @@ def test_training_lowers_the_loss(raw_run):
     assert losses[-500:].mean() < losses[:500].mean() / 3
 
 
+def test_the_default_run_divides_across_the_whole_float64_range_to_1e_12(default_run):
+    """The quotient is read as e^net, not as t/(1 - t), whose 1 - t cancels: that was 10% off at 1e15."""
+    rng = np.random.default_rng(1)
+    exponents = rng.uniform(-307, 307, size=(2, 20_000))
+    a, b = 10 ** exponents[:, np.abs(exponents[0] - exponents[1]) < 307]  # a/b a normal float
+    a, b = np.concatenate([a, [1e12, 1e15, 1e17]]), np.concatenate([b, [1.0, 1.0, 1.0]])
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        predicted = default_run.divider.quotients(a, b)
+    np.testing.assert_allclose(predicted, a / b, rtol=1e-12)
+
+
 def test_a_known_exact_divider_scores_zero_error():
     exact = Divider(MLP.from_layers([Layer.from_arrays([[1.0], [-1.0]], [0.0])]), "log")
     pairs = Pairs(np.array([0.2, 3.0, 7.0]), np.array([0.5, 0.01, 3.0]))
@@ -66,7 +96,7 @@ def test_a_known_exact_divider_scores_zero_error():
 
 
 def test_a_saturated_divider_scores_infinite_errors_without_a_warning():
-    saturated = Divider(MLP.from_layers([Layer.from_arrays([[1e3], [0.0]], [0.0])]), "raw")  # t = 1, a/b = inf
+    saturated = Divider(MLP.from_layers([Layer.from_arrays([[2e3], [0.0]], [0.0])]), "raw")  # net 1000: e^net = inf
     pairs = Pairs(np.array([0.5, 0.6, 0.7]), np.array([0.5, 0.5, 0.5]))
     with warnings.catch_warnings():
         warnings.simplefilter("error")  # numpy interpolating between two infinite errors warns and gives nan

@@ -54,8 +54,10 @@ def load(path: str | os.PathLike) -> Divider:
     path = Path(path)
     if path.is_dir():
         raise ModelFileError(f"model file {path} is a directory")
-    if not path.is_file():
+    if not path.exists():
         raise ModelFileError(f"model file {path} not found (train one with: tinygrad-div train --save {path})")
+    if not path.is_file():  # a device such as /dev/null, a pipe, a socket
+        raise ModelFileError(f"{path} is not a model file (not a regular file)")
     arrays = _read_arrays(path)
     if _text(arrays.get("format")) != FORMAT:
         raise ModelFileError(f"{path} is not a tinygrad_div model file (no '{FORMAT}' format marker)")
@@ -83,9 +85,13 @@ def _read_arrays(path: Path) -> dict[str, np.ndarray]:
         raise ModelFileError(f"{unreadable} (not a .npz archive)")
     try:
         with np.load(path, allow_pickle=False) as npz:
-            return {key: npz[key] for key in npz.files}
+            arrays = {key: npz[key] for key in npz.files}
     except (OSError, ValueError, EOFError, zipfile.BadZipFile) as exc:
         raise ModelFileError(f"{unreadable} ({_one_line(exc)})") from None
+    for key, array in arrays.items():
+        if not isinstance(array, np.ndarray):  # numpy hands back the raw bytes of a member that is not a .npy
+            raise ModelFileError(f"{unreadable} (its member {key!r} is not a numpy array)")
+    return arrays
 
 
 def _layers(arrays: dict[str, np.ndarray], path: Path) -> list[Layer]:

@@ -156,11 +156,16 @@ def _predict(args: argparse.Namespace) -> int:
     problem = pair_problem(divider, args.a, args.b)
     if problem:
         raise UsageError(problem)
+    quotient = divider.quotients(np.array([args.a]), np.array([args.b]))[0]
+    if not math.isfinite(quotient):
+        # e^net overflows once the network's net passes ln(largest float) ≈ 709.8
+        raise UsageError(f"the network's quotient for {args.a:g}/{args.b:g} is {quotient:g}: it is beyond "
+                         "float64's range")
     low, high = divider.train_range
     if divider.inputs == "raw" and not (low <= args.a < high and low <= args.b < high):
         print(f"note: ({args.a:g}, {args.b:g}) is outside the training range [{low:g}, {high:g}); "
               "raw-input networks do not extrapolate well", file=sys.stderr)
-    print(f"{divider.quotients(np.array([args.a]), np.array([args.b]))[0]:.10g}")
+    print(f"{quotient:.10g}")
     return 0
 
 
@@ -171,14 +176,13 @@ def pair_problem(divider: Divider, a: float, b: float) -> str | None:
     if divider.inputs == "log" and (a <= 0 or b <= 0):
         return f"this model takes log inputs, so a and b must be > 0 (got a={a:g}, b={b:g})"
     if a <= 0 or b < 0:
-        # the sigmoid's output t = a/(a+b) decodes to positive quotients only
+        # the quotient is read back as e^net, which is positive
         return f"this network divides positive numbers only (got a={a:g}, b={b:g})"
     if not math.isfinite(a / b):
         return f"a/b = {a:g}/{b:g} overflows float64"
-    if data.encode(a, b) == 1.0:
-        # a + b rounds to a, so even the exact t is 1 and decodes to inf (see tinygrad_div.data)
-        return (f"a/b = {a / b:g} is too large for the network's output: its target t = a/(a+b) "
-                f"rounds to 1 for quotients from 2**53 ≈ {2 / np.finfo(float).eps:.1g} on")
+    if a / b < data.SMALLEST_NORMAL:
+        return (f"a/b = {a:g}/{b:g} underflows float64: below {data.SMALLEST_NORMAL:.3g} a quotient "
+                "keeps too few significant digits")
     return None
 
 

@@ -3,13 +3,14 @@
 A sigmoid output lives in (0, 1) but a quotient q = a/b lives in (0, ∞), so the
 network is trained on the invertible encoding
 
-    t = a / (a + b)        decoded as        q = t / (1 - t)
+    t = a / (a + b) = σ(ln a − ln b)        read back as        q = t / (1 − t) = e^net
 
-and errors are reported on the decoded quotient. Decoding magnifies the rounding
-of t by about 1 + q (1 − t is small when q is large): a quotient of 10⁴ keeps
-12 significant digits, far more than any target here needs. The encoding is the one that
-makes the notes' single sigmoid neuron exact: σ(ln a − ln b) = a/(a + b), so with
-log inputs the weights (1, −1) and bias 0 divide perfectly.
+where t = σ(net) is the network's output. Predictions are read from net, the last
+layer's weighted sum before its sigmoid (`train.Divider.quotients`), not from t:
+1 − t cancels, which would magnify the rounding of t by about q (10% at q = 1e15).
+The encoding is the one that makes the notes' single sigmoid neuron exact:
+σ(ln a − ln b) = a/(a + b), so with log inputs the weights (1, −1) and bias 0
+divide perfectly.
 """
 
 from __future__ import annotations
@@ -172,13 +173,6 @@ def features(a: np.ndarray, b: np.ndarray, inputs: InputKind) -> np.ndarray:
 def encode(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     """t = a/(a+b), in (0, 1) for positive a and b."""
     return a / (a + b)
-
-
-def decode(t: np.ndarray) -> np.ndarray:
-    """q = t/(1-t), the inverse of `encode` (t = 1 decodes to inf, as numpy divides)."""
-    t = np.asarray(t, dtype=np.float64)
-    with np.errstate(divide="ignore"):
-        return t / (1.0 - t)
 
 
 def relative_error(predicted: np.ndarray, true: np.ndarray) -> np.ndarray:

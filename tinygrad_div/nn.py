@@ -55,9 +55,13 @@ class Layer:
         return self.weight.shape[1]
 
     def __call__(self, x: Any) -> Value:
+        return self.net(x).sigmoid()
+
+    def net(self, x: Any) -> Value:
+        """The weighted sum before the sigmoid, net = in @ weight + bias (the notes' net_x)."""
         if not isinstance(x, Value):
             x = Value(x, requires_grad=False)
-        return (x @ self.weight + self.bias).sigmoid()
+        return x @ self.weight + self.bias
 
     def parameters(self) -> list[Value]:
         return [self.weight, self.bias]
@@ -97,9 +101,13 @@ class MLP:
         return [self.layers[0].n_in] + [layer.n_out for layer in self.layers]
 
     def __call__(self, x: Any) -> Value:
-        for layer in self.layers:
+        return self.net(x).sigmoid()
+
+    def net(self, x: Any) -> Value:
+        """The last layer's weighted sum before its sigmoid: the network's output is σ of this."""
+        for layer in self.layers[:-1]:
             x = layer(x)
-        return x
+        return self.layers[-1].net(x)
 
     def parameters(self) -> list[Value]:
         """Every weight and bias, input layer first (the order `optim.SGD` and model files use)."""

@@ -189,15 +189,21 @@ def division_network_graph(*, seed: int = 0, hidden: Sequence[int] = (), inputs:
     """The loss of one training sample through a freshly initialised division network, after backward.
 
     Same data, split and initial weights as `train` with this seed; every node keeps its gradient.
-    Raises `train.ConfigError` for what `train` would refuse (a negative seed, a zero layer size).
+    Raises `train.ConfigError` for what `train` would refuse (a negative seed, a zero layer size), and for
+    layers too large for this machine's memory even for one sample.
     """
     # imported here so that drawing any graph never needs the network's modules
     from tinygrad_div.data import division_data, encode, features
     from tinygrad_div.nn import MLP, mse_loss
-    from tinygrad_div.train import TrainConfig
+    from tinygrad_div.train import ConfigError, TrainConfig, memory_problem
 
     config = TrainConfig(seed=seed, hidden=tuple(hidden), inputs=inputs)
-    config.check()
+    # train's memory estimate is for a whole run; the graph holds one sample, so it gets its own
+    problems = config.problems(memory=False)
+    if not problems and (problem := memory_problem(_graph_memory_needed(config), "this graph", "lower --hidden")):
+        problems.append(problem)
+    if problems:
+        raise ConfigError("; ".join(problems))
     train_pairs, _ = division_data(config.samples, config.low, config.high, config.seed)
     a, b = float(train_pairs.a[0]), float(train_pairs.b[0])
     net = MLP([2, *config.hidden, 1], seed=config.seed)
@@ -216,6 +222,14 @@ def division_network_graph(*, seed: int = 0, hidden: Sequence[int] = (), inputs:
     title = (f"one training sample, a = {a:.4g}, b = {b:.4g} (a/b = {a / b:.4g}), "
              f"through the {sizes} sigmoid network and the MSE loss")
     return Graph(loss, labels, title)
+
+
+def _graph_memory_needed(config: Any) -> int:
+    """Roughly the bytes `division_network_graph` holds at its peak: the drawn pairs, and every weight with
+    its gradient and the arrays the ops save (a generous estimate; one sample's activations are small)."""
+    sizes = [2, *config.hidden, 1]
+    weights = sum((n_in + 1) * n_out for n_in, n_out in zip(sizes, sizes[1:]))
+    return 8 * (16 * config.samples + 4 * weights + 8 * sum(sizes))
 
 
 @dataclass
