@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 
 from tinygrad_div import AnomalyError, Function, Value, detect_anomaly, grad
-from tinygrad_div.mode import state
+from tinygrad_div.engine.mode import state
 
 
 class ZeroOverZero(Function, register=False):  # deliberately broken: kept out of the registry the suite checks

@@ -158,7 +158,7 @@ def test_a_drawing_that_fails_leaves_the_old_file_and_no_half_written_one(expres
 
 def test_the_graph_command_offers_the_input_kinds_train_does(capsys):
     from tinygrad_div.cli import main
-    from tinygrad_div.data import INPUT_KINDS
+    from tinygrad_div.division.data import INPUT_KINDS
 
     assert main(["graph", "--help"]) == 0
     assert "--inputs {" + ",".join(INPUT_KINDS) + "}" in capsys.readouterr().out

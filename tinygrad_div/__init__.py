@@ -1,14 +1,14 @@
 """tinygrad_div: a small, exact autograd engine on numpy, grown from a learner's notes on backprop."""
 
 # value first: it wires the graph modules (ops, autograd) that refer back to it
-from tinygrad_div.value import Value  # isort: skip
+from tinygrad_div.engine.value import Value  # isort: skip
 
 from tinygrad_div.anomaly import AnomalyError, detect_anomaly
-from tinygrad_div.autograd import grad
-from tinygrad_div.errors import BackwardError, DataError, ShapeError
-from tinygrad_div.function import Function, registered_ops
+from tinygrad_div.engine.autograd import grad
+from tinygrad_div.engine.errors import BackwardError, DataError, ShapeError
+from tinygrad_div.engine.function import Function, registered_ops
+from tinygrad_div.engine.mode import enable_grad, is_grad_enabled, no_grad, set_grad_enabled
 from tinygrad_div.gradcheck import GradcheckError, gradcheck, gradgradcheck
-from tinygrad_div.mode import enable_grad, is_grad_enabled, no_grad, set_grad_enabled
 
 __all__ = [
     "Value", "Function", "registered_ops", "grad",

@@ -24,7 +24,7 @@ from typing import Any
 
 import numpy as np
 
-from tinygrad_div.mode import state
+from tinygrad_div.engine.mode import state
 
 _PACKAGE_DIR = os.path.dirname(os.path.abspath(__file__)) + os.sep
 #: filename -> True when the file belongs to this package (frames to skip when looking for user code)
@@ -128,7 +128,7 @@ def _inside_backward() -> str:
     Read from the backward loop's frame, and only on the error path, so the loop pays
     nothing for it; if the loop's layout changes this just says less.
     """
-    from tinygrad_div import autograd
+    from tinygrad_div.engine import autograd
 
     frame = sys._getframe(1)
     while frame is not None:

@@ -20,13 +20,15 @@ from typing import NoReturn
 
 import numpy as np
 
-from tinygrad_div import check, checkpoint, data, viz
-from tinygrad_div.data import INPUT_KINDS, TRAIN_RANGE, wider_range
+from tinygrad_div import viz
+from tinygrad_div.commands import check
+from tinygrad_div.commands.usage import UsageError, integer, number, output_file
+from tinygrad_div.division import checkpoint, data
+from tinygrad_div.division.data import INPUT_KINDS, TRAIN_RANGE, wider_range
+from tinygrad_div.division.plot import plot_problem, plot_training
+from tinygrad_div.division.progress import ProgressBar
+from tinygrad_div.division.train import ConfigError, Divider, TrainConfig, TrainResult, train
 from tinygrad_div.files import output_problem
-from tinygrad_div.plot import plot_problem, plot_training
-from tinygrad_div.progress import ProgressBar
-from tinygrad_div.train import ConfigError, Divider, TrainConfig, TrainResult, train
-from tinygrad_div.usage import UsageError, integer, number, output_file
 
 PROG = "tinygrad-div"
 #: Exit status for bad input (the same as argparse's own usage errors).

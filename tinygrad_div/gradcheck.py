@@ -15,8 +15,8 @@ from typing import Any
 
 import numpy as np
 
-from tinygrad_div.autograd import grad
-from tinygrad_div.value import Value
+from tinygrad_div.engine.autograd import grad
+from tinygrad_div.engine.value import Value
 
 #: Up to this many output elements (and input elements per input) the Jacobian is compared in full.
 FULL_JACOBIAN_SIZE = 64

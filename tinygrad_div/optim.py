@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from tinygrad_div.value import Value, to_data
+from tinygrad_div.engine.value import Value, to_data
 
 
 class SGD:

@@ -32,7 +32,7 @@ from hypothesis import HealthCheck, given, reject, settings
 from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 
-from tinygrad_div.function import Function, input_count
+from tinygrad_div.engine.function import Function, input_count
 from tinygrad_div.gradcheck import GradcheckError, GradientErrors, compare_gradients, gradgradcheck
 
 #: The magnitude range inputs are drawn from; "nonzero" and "positive" stay >= LOW away from 0.

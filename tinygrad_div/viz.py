@@ -27,10 +27,10 @@ from typing import Any
 
 import numpy as np
 
-from tinygrad_div.autograd import topological_order
+from tinygrad_div.commands.usage import UsageError, integer, output_file
+from tinygrad_div.engine.autograd import topological_order
+from tinygrad_div.engine.value import Value
 from tinygrad_div.files import output_problem, write_atomically
-from tinygrad_div.usage import UsageError, integer, output_file
-from tinygrad_div.value import Value
 
 #: Arrays up to this many elements are written out in full; larger ones as their range.
 SHOWN_ELEMENTS = 4
@@ -193,9 +193,9 @@ def division_network_graph(*, seed: int = 0, hidden: Sequence[int] = (), inputs:
     layers too large for this machine's memory even for one sample.
     """
     # imported here so that drawing any graph never needs the network's modules
-    from tinygrad_div.data import division_data, encode, features
+    from tinygrad_div.division.data import division_data, encode, features
+    from tinygrad_div.division.train import ConfigError, TrainConfig, memory_problem
     from tinygrad_div.nn import MLP, mse_loss
-    from tinygrad_div.train import ConfigError, TrainConfig, memory_problem
 
     config = TrainConfig(seed=seed, hidden=tuple(hidden), inputs=inputs)
     # train's memory estimate is for a whole run; the graph holds one sample, so it gets its own
@@ -246,8 +246,8 @@ class Graph:
 
 def graph_arguments(parser: argparse.ArgumentParser) -> None:
     """The `graph` command's options (the CLI calls this); seed, hidden and inputs mean what they mean for train."""
-    from tinygrad_div.data import INPUT_KINDS
-    from tinygrad_div.train import TrainConfig
+    from tinygrad_div.division.data import INPUT_KINDS
+    from tinygrad_div.division.train import TrainConfig
 
     defaults = TrainConfig()
     parser.add_argument("-o", "--output", type=output_file, default=Path("division_graph.svg"), metavar="FILE",
@@ -263,7 +263,7 @@ def graph_arguments(parser: argparse.ArgumentParser) -> None:
 
 def graph_command(args: argparse.Namespace) -> int:
     """The CLI's entry: a bad option, a missing Graphviz or a bad path is a one-line usage error (exit 2)."""
-    from tinygrad_div.train import ConfigError
+    from tinygrad_div.division.train import ConfigError
 
     if problem := output_problem(args.output):
         raise UsageError(f"--output: {problem}")

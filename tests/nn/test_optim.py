@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 
 from tinygrad_div import Value, grad
-from tinygrad_div.function import Function
+from tinygrad_div.engine.function import Function
 from tinygrad_div.nn import MLP, mse_loss
 from tinygrad_div.optim import SGD
 

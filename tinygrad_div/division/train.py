@@ -2,7 +2,7 @@
 
 The defaults are the notes': one sigmoid layer, no batches (one sample per step),
 one epoch, on 10,000 pairs with a and b in [0.1, 1). With log inputs that single
-neuron can represent a/b exactly (see `tinygrad_div.data`), and one epoch of
+neuron can represent a/b exactly (see `tinygrad_div.division.data`), and one epoch of
 per-sample SGD at lr = 1 finds it to within rounding.
 """
 
@@ -15,9 +15,9 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from tinygrad_div import data
-from tinygrad_div.data import INPUT_KINDS, TEST_FRACTION, TRAIN_RANGE, InputKind, Pairs, wider_range
-from tinygrad_div.mode import no_grad
+from tinygrad_div.division import data
+from tinygrad_div.division.data import INPUT_KINDS, TEST_FRACTION, TRAIN_RANGE, InputKind, Pairs, wider_range
+from tinygrad_div.engine.mode import no_grad
 from tinygrad_div.nn import MLP, mse_loss
 from tinygrad_div.optim import SGD
 

@@ -26,11 +26,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TextIO
 
-from tinygrad_div.function import Function, registered_ops
-from tinygrad_div.usage import UsageError, integer
+from tinygrad_div.commands.usage import UsageError, integer
+from tinygrad_div.engine.function import Function, registered_ops
 
 #: The module whose ops are checked when no --module is given.
-BUILTIN_MODULE = "tinygrad_div.ops"
+BUILTIN_MODULE = "tinygrad_div.engine.ops"
 DEFAULT_EXAMPLES = 30
 DEV_INSTALL = 'pip install "tinygrad_div[dev]"'
 

@@ -13,8 +13,9 @@ from hypothesis import assume, given
 from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 
-from tinygrad_div import Value, gradcheck, manual
-from tinygrad_div.data import division_data
+from tinygrad_div import Value, gradcheck
+from tinygrad_div.division import manual
+from tinygrad_div.division.data import division_data
 from tinygrad_div.nn import MLP, Layer, mse_loss
 from tinygrad_div.optim import SGD
 

@@ -2,7 +2,7 @@
 
 import io
 
-from tinygrad_div.progress import ProgressBar
+from tinygrad_div.division.progress import ProgressBar
 
 
 class Clock:

@@ -5,7 +5,8 @@ import warnings
 import numpy as np
 import pytest
 
-from tinygrad_div import Value, ops, registered_ops
+from tinygrad_div import Value, registered_ops
+from tinygrad_div.engine import ops
 from tinygrad_div.testing import check_op
 
 BUILTIN_OPS = registered_ops("tinygrad_div")

@@ -10,9 +10,9 @@ from pathlib import Path
 
 import numpy as np
 
-from tinygrad_div.data import wider_range
+from tinygrad_div.division.data import wider_range
+from tinygrad_div.division.train import TrainResult
 from tinygrad_div.files import write_atomically
-from tinygrad_div.train import TrainResult
 
 INSTALL_HINT = "pip install 'tinygrad_div[plot]'"
 FORMATS = (".png", ".svg", ".pdf")

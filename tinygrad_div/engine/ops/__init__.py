@@ -7,11 +7,11 @@
     linalg       MatMul
 """
 
-from tinygrad_div.ops.arithmetic import Add, Div, Mul, Neg, Pow, Sub
-from tinygrad_div.ops.elementwise import Abs, Exp, Log, ReLU, Sigmoid, Tanh
-from tinygrad_div.ops.linalg import MatMul
-from tinygrad_div.ops.reduce import Mean, Sum
-from tinygrad_div.ops.shape import BroadcastTo, GetItem, Reshape, SumTo, Transpose
+from tinygrad_div.engine.ops.arithmetic import Add, Div, Mul, Neg, Pow, Sub
+from tinygrad_div.engine.ops.elementwise import Abs, Exp, Log, ReLU, Sigmoid, Tanh
+from tinygrad_div.engine.ops.linalg import MatMul
+from tinygrad_div.engine.ops.reduce import Mean, Sum
+from tinygrad_div.engine.ops.shape import BroadcastTo, GetItem, Reshape, SumTo, Transpose
 
 __all__ = [
     "Add", "Sub", "Mul", "Div", "Neg", "Pow",

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from tinygrad_div.function import Function
+from tinygrad_div.engine.function import Function
 
 
 class MatMul(Function):

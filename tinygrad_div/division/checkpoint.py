@@ -21,10 +21,10 @@ from pathlib import Path
 
 import numpy as np
 
-from tinygrad_div.data import INPUT_KINDS
+from tinygrad_div.division.data import INPUT_KINDS
+from tinygrad_div.division.train import Divider
 from tinygrad_div.files import write_atomically
 from tinygrad_div.nn import MLP, Layer
-from tinygrad_div.train import Divider
 
 FORMAT = "tinygrad_div.divider/1"
 #: The first bytes of every .npz file (a zip archive) and of a lone .npy array.

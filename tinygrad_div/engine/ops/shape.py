@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from tinygrad_div.function import Function
-from tinygrad_div.value import Value, shape_of
+from tinygrad_div.engine.function import Function
+from tinygrad_div.engine.value import Value, shape_of
 
 
 def reducible(shape: tuple, target: tuple) -> bool:

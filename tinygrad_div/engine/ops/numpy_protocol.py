@@ -12,11 +12,11 @@ import inspect
 
 import numpy as np
 
-from tinygrad_div.ops.arithmetic import Add, Div, Mul, Neg, Pow, Sub
-from tinygrad_div.ops.elementwise import Abs, Exp, Log, Tanh
-from tinygrad_div.ops.linalg import MatMul
-from tinygrad_div.ops.reduce import Mean, Sum
-from tinygrad_div.ops.shape import BroadcastTo, Reshape, Transpose
+from tinygrad_div.engine.ops.arithmetic import Add, Div, Mul, Neg, Pow, Sub
+from tinygrad_div.engine.ops.elementwise import Abs, Exp, Log, Tanh
+from tinygrad_div.engine.ops.linalg import MatMul
+from tinygrad_div.engine.ops.reduce import Mean, Sum
+from tinygrad_div.engine.ops.shape import BroadcastTo, Reshape, Transpose
 
 UFUNCS = {
     np.add: Add.apply, np.subtract: Sub.apply, np.multiply: Mul.apply, np.divide: Div.apply,

@@ -8,11 +8,11 @@ from pathlib import Path
 
 import pytest
 
-from tinygrad_div import check
 from tinygrad_div.cli import main
-from tinygrad_div.function import Function, registered_ops
+from tinygrad_div.commands import check
+from tinygrad_div.engine.function import Function, registered_ops
 
-REPO = Path(__file__).resolve().parent.parent
+REPO = Path(__file__).resolve().parents[2]
 
 CORRECT_OP = '''
 import numpy as np

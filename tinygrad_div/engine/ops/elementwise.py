@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from tinygrad_div.function import Function
-from tinygrad_div.ops._numeric import divide
+from tinygrad_div.engine.function import Function
+from tinygrad_div.engine.ops._numeric import divide
 
 
 class Exp(Function):

@@ -9,10 +9,10 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from tinygrad_div import checkpoint
-from tinygrad_div.checkpoint import ModelFileError
+from tinygrad_div.division import checkpoint
+from tinygrad_div.division.checkpoint import ModelFileError
+from tinygrad_div.division.train import Divider
 from tinygrad_div.nn import MLP
-from tinygrad_div.train import Divider
 
 
 @pytest.fixture

@@ -14,7 +14,7 @@ from typing import Any
 
 import numpy as np
 
-from tinygrad_div.errors import DataError
+from tinygrad_div.engine.errors import DataError
 
 Data = float | np.ndarray
 _F64 = np.dtype(np.float64)
@@ -229,5 +229,5 @@ class Value:
 
 
 # Imported last: these modules need the class above (the graph types refer to each other).
-from tinygrad_div import autograd, ops  # noqa: E402
-from tinygrad_div.ops import numpy_protocol  # noqa: E402
+from tinygrad_div.engine import autograd, ops  # noqa: E402
+from tinygrad_div.engine.ops import numpy_protocol  # noqa: E402

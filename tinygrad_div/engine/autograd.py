@@ -19,10 +19,10 @@ from typing import Any
 import numpy as np
 
 from tinygrad_div import anomaly
-from tinygrad_div.errors import BackwardError, ShapeError
-from tinygrad_div.mode import state
-from tinygrad_div.ops.shape import broadcast_to, expand, reducible, sum_to, sum_to_shape
-from tinygrad_div.value import Value, shape_of, to_data
+from tinygrad_div.engine.errors import BackwardError, ShapeError
+from tinygrad_div.engine.mode import state
+from tinygrad_div.engine.ops.shape import broadcast_to, expand, reducible, sum_to, sum_to_shape
+from tinygrad_div.engine.value import Value, shape_of, to_data
 
 _ndarray = np.ndarray
 

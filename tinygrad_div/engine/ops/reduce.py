@@ -7,10 +7,10 @@ import math
 import numpy as np
 from numpy.lib.array_utils import normalize_axis_tuple
 
-from tinygrad_div.function import Function
-from tinygrad_div.ops._numeric import divide
-from tinygrad_div.ops.shape import broadcast_to
-from tinygrad_div.value import shape_of
+from tinygrad_div.engine.function import Function
+from tinygrad_div.engine.ops._numeric import divide
+from tinygrad_div.engine.ops.shape import broadcast_to
+from tinygrad_div.engine.value import shape_of
 
 
 def _reduced_axes(shape: tuple, axis) -> tuple[int, ...]:

@@ -4,7 +4,7 @@
     loss = mse_loss(net(x), target)
     loss.backward()                         # every parameter's .grad is filled by autograd
 
-This module shares no code with `tinygrad_div.manual` (the notes' hand-derived
+This module shares no code with `tinygrad_div.division.manual` (the notes' hand-derived
 chain rule): the two are checked against each other and against finite differences.
 """
 
@@ -15,8 +15,8 @@ from typing import Any
 
 import numpy as np
 
-from tinygrad_div.errors import ShapeError
-from tinygrad_div.value import Value
+from tinygrad_div.engine.errors import ShapeError
+from tinygrad_div.engine.value import Value
 
 
 class Layer:

@@ -5,9 +5,9 @@ import warnings
 import numpy as np
 import pytest
 
-from tinygrad_div.data import Pairs, wider_range
+from tinygrad_div.division.data import Pairs, wider_range
+from tinygrad_div.division.train import ConfigError, Divider, Scores, TrainConfig, fit, train
 from tinygrad_div.nn import MLP, Layer
-from tinygrad_div.train import ConfigError, Divider, Scores, TrainConfig, fit, train
 
 
 @pytest.fixture(scope="module")

@@ -34,9 +34,9 @@ from typing import Any, ClassVar
 
 import numpy as np
 
-from tinygrad_div.errors import ShapeError
-from tinygrad_div.mode import state
-from tinygrad_div.value import Data, Value, shape_of, to_data
+from tinygrad_div.engine.errors import ShapeError
+from tinygrad_div.engine.mode import state
+from tinygrad_div.engine.value import Data, Value, shape_of, to_data
 
 _ndarray = np.ndarray
 _F64 = np.dtype(np.float64)

@@ -13,12 +13,13 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from tinygrad_div import checkpoint, cli
+from tinygrad_div import cli
 from tinygrad_div.cli import Command, UsageError, main
+from tinygrad_div.division import checkpoint
+from tinygrad_div.division.train import Divider
 from tinygrad_div.nn import MLP, Layer
-from tinygrad_div.train import Divider
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 
 
 @pytest.fixture(scope="module")

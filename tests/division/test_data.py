@@ -6,7 +6,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from tinygrad_div import Value
-from tinygrad_div.data import (
+from tinygrad_div.division.data import (
     TEST_FRACTION,
     TRAIN_RANGE,
     Pairs,
