@@ -16,21 +16,18 @@ inputs that require grad are blue, constants grey and dashed, the drawn Value bo
 
 from __future__ import annotations
 
-import argparse
 import shutil
 import subprocess
-from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from collections.abc import Mapping
 from itertools import count
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-from tinygrad_div.commands.usage import UsageError, integer, output_file
 from tinygrad_div.engine.autograd import topological_order
 from tinygrad_div.engine.value import Value
-from tinygrad_div.files import output_problem, write_atomically
+from tinygrad_div.files import write_atomically
 
 #: Arrays up to this many elements are written out in full; larger ones as their range.
 SHOWN_ELEMENTS = 4
@@ -179,101 +176,3 @@ def _escape(text: str) -> str:
     for char in '\\"{}|<>':
         text = text.replace(char, "\\" + char)
     return text
-
-
-# -- the `graph` command: the division network on one training sample ---------------------------
-GRAPH_HELP = "draw the division network's graph: one training sample through the model and the loss"
-
-
-def division_network_graph(*, seed: int = 0, hidden: Sequence[int] = (), inputs: str = "log") -> Graph:
-    """The loss of one training sample through a freshly initialised division network, after backward.
-
-    Same data, split and initial weights as `train` with this seed; every node keeps its gradient.
-    Raises `train.ConfigError` for what `train` would refuse (a negative seed, a zero layer size), and for
-    layers too large for this machine's memory even for one sample.
-    """
-    # imported here so that drawing any graph never needs the network's modules
-    from tinygrad_div.division.data import division_data, encode, features
-    from tinygrad_div.division.train import ConfigError, TrainConfig, memory_problem
-    from tinygrad_div.nn import MLP, mse_loss
-
-    config = TrainConfig(seed=seed, hidden=tuple(hidden), inputs=inputs)
-    # train's memory estimate is for a whole run; the graph holds one sample, so it gets its own
-    problems = config.problems(memory=False)
-    if not problems and (problem := memory_problem(_graph_memory_needed(config), "this graph", "lower --hidden")):
-        problems.append(problem)
-    if problems:
-        raise ConfigError("; ".join(problems))
-    train_pairs, _ = division_data(config.samples, config.low, config.high, config.seed)
-    a, b = float(train_pairs.a[0]), float(train_pairs.b[0])
-    net = MLP([2, *config.hidden, 1], seed=config.seed)
-    x = Value(features(np.array([a]), np.array([b]), inputs)[0], requires_grad=False)
-    target = Value(encode(np.array([a]), np.array([b])), requires_grad=False)
-    prediction = net(x)
-    loss = mse_loss(prediction, target)
-    retain_all_grads(loss)
-    loss.backward()
-
-    labels = {"x = (ln a, ln b)" if inputs == "log" else "x = (a, b)": x, "target t = a/(a+b)": target,
-              "prediction": prediction, "loss": loss}
-    for i, layer in enumerate(net.layers, start=1):
-        labels[f"W{i}"], labels[f"b{i}"] = layer.weight, layer.bias
-    sizes = " -> ".join(map(str, net.sizes))
-    title = (f"one training sample, a = {a:.4g}, b = {b:.4g} (a/b = {a / b:.4g}), "
-             f"through the {sizes} sigmoid network and the MSE loss")
-    return Graph(loss, labels, title)
-
-
-def _graph_memory_needed(config: Any) -> int:
-    """Roughly the bytes `division_network_graph` holds at its peak: the drawn pairs, and every weight with
-    its gradient and the arrays the ops save (a generous estimate; one sample's activations are small)."""
-    sizes = [2, *config.hidden, 1]
-    weights = sum((n_in + 1) * n_out for n_in, n_out in zip(sizes, sizes[1:]))
-    return 8 * (16 * config.samples + 4 * weights + 8 * sum(sizes))
-
-
-@dataclass
-class Graph:
-    """A Value to draw, with the names and title to draw it with."""
-
-    value: Value
-    labels: dict[str, Value]
-    title: str
-
-    def draw(self, path: str | Path) -> Path:
-        return draw(self.value, path, labels=self.labels, title=self.title)
-
-
-def graph_arguments(parser: argparse.ArgumentParser) -> None:
-    """The `graph` command's options (the CLI calls this); seed, hidden and inputs mean what they mean for train."""
-    from tinygrad_div.division.data import INPUT_KINDS
-    from tinygrad_div.division.train import TrainConfig
-
-    defaults = TrainConfig()
-    parser.add_argument("-o", "--output", type=output_file, default=Path("division_graph.svg"), metavar="FILE",
-                        help="picture to write: .svg, .png or .pdf (needs Graphviz), or .dot text "
-                             "(default division_graph.svg)")
-    parser.add_argument("--seed", type=integer, default=defaults.seed,
-                        help=f"seed for the data and weights (default {defaults.seed}, as train)")
-    parser.add_argument("--hidden", type=integer, nargs="*", default=list(defaults.hidden), metavar="SIZE",
-                        help="sizes of hidden sigmoid layers (default: none, the notes' single neuron)")
-    parser.add_argument("--inputs", choices=INPUT_KINDS, default=defaults.inputs,
-                        help=f"network inputs (default {defaults.inputs})")
-
-
-def graph_command(args: argparse.Namespace) -> int:
-    """The CLI's entry: a bad option, a missing Graphviz or a bad path is a one-line usage error (exit 2)."""
-    from tinygrad_div.division.train import ConfigError
-
-    if problem := output_problem(args.output):
-        raise UsageError(f"--output: {problem}")
-    try:
-        graph = division_network_graph(seed=args.seed, hidden=args.hidden, inputs=args.inputs)
-    except ConfigError as exc:
-        raise UsageError(str(exc)) from None
-    try:
-        path = graph.draw(args.output)
-    except (GraphvizNotFoundError, ValueError, RuntimeError, OSError) as exc:
-        raise UsageError(str(exc)) from None
-    print(f"wrote {path}")
-    return 0

@@ -106,9 +106,9 @@ def test_ranges_whose_numbers_and_quotients_stay_normal_floats_are_usable(low, h
 
 
 @pytest.mark.parametrize("low, high, message", [
-    (1.0, 0.1, "0 < LOW < HIGH"),
-    (0.0, 1.0, "0 < LOW < HIGH"),
-    (-1.0, 1.0, "0 < LOW < HIGH"),
+    (1.0, 0.1, "0 < low < high"),
+    (0.0, 1.0, "0 < low < high"),
+    (-1.0, 1.0, "0 < low < high"),
     (0.1, np.inf, "finite"),
     (np.nan, 1.0, "finite"),
     (1e-320, 1e-310, "subnormal"),  # numbers below 2.2e-308 lose precision
@@ -118,7 +118,8 @@ def test_ranges_whose_numbers_and_quotients_stay_normal_floats_are_usable(low, h
 ], ids=["reversed", "zero", "negative", "infinite", "nan", "subnormal", "subnormal-wider", "overflow-wider",
         "overflow-quotient"])
 def test_ranges_that_cannot_work_are_named(low, high, message):
-    assert message in range_problem(low, high)
+    problem = range_problem(low, high)
+    assert message in problem and "--range" not in problem and "LOW" not in problem  # Python's words, not flags
 
 
 def test_division_data_is_the_notes_data_split_in_one_call():
@@ -168,7 +169,10 @@ def test_relative_error_is_scaled_by_the_true_value():
     (lambda: make_pairs(10, 0.1, 1.0, seed=0, spacing="cubic"), "spacing"),
     (lambda: split(make_pairs(10, 0.1, 1.0, seed=0), 1.0), "test_fraction"),
     (lambda: min_samples(0.0), "test_fraction"),
-], ids=["negative-count", "reversed-range", "zero-low", "spacing", "fraction", "min-samples-fraction"])
+    (lambda: division_data(2), "count must be at least 3, .* got 2"),  # 20% of 2 is no test pair at all
+    (lambda: division_data(100, 0.1, float(np.nextafter(0.1, 1.0))), "holds too few numbers: only 1 distinct"),
+], ids=["negative-count", "reversed-range", "zero-low", "spacing", "fraction", "min-samples-fraction",
+        "division-data-without-a-test-pair", "division-data-from-a-one-number-range"])
 def test_bad_arguments_are_refused(call, message):
     with pytest.raises(ValueError, match=message):
         call()

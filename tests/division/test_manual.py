@@ -227,7 +227,7 @@ def test_the_prediction_is_the_sigmoid_of_net1_not_net0():
     """The notes: "net1 is input to last layer, net0 is the prediction". The prediction is s1 = σ(net1)."""
     layer = manual.Layer([[0.5], [-2.0]], [0.25])
     in_ = np.array([1.5, 0.5])
-    net1 = in_ @ layer.weights + layer.bias
+    net1 = in_ @ layer.weight + layer.bias
     assert layer.predict(in_) == pytest.approx(1 / (1 + np.exp(-net1)), rel=1e-15)
 
 
@@ -258,13 +258,13 @@ def networks(draw):
     inputs = draw(hnp.arrays(np.float64, sizes[0], elements=st.floats(-2, 2)))
     label = draw(hnp.arrays(np.float64, sizes[-1], elements=st.floats(0.01, 0.99)))
     top = None
-    for weights, bias in reversed(arrays):
-        top = manual.Layer(weights, bias, next_layer=top)
+    for weight, bias in reversed(arrays):
+        top = manual.Layer(weight, bias, next_layer=top)
     return top, inputs, label
 
 
 def _as_values(net: manual.Layer) -> MLP:
-    return MLP.from_layers([Layer.from_arrays(layer.weights, layer.bias) for layer in net.layers()])
+    return MLP.from_layers([Layer.from_arrays(layer.weight, layer.bias) for layer in net.layers()])
 
 
 def _autograd_gradients(net, inputs, label):
@@ -285,8 +285,8 @@ def test_manual_chain_equals_autograd(network):
 @given(networks())
 def test_manual_chain_equals_central_differences(network):
     net, inputs, label = network
-    for layer, (dE_dweights, dE_dbias) in zip(net.layers(), net.gradients(inputs, label)):
-        for array, analytic in ((layer.weights, dE_dweights), (layer.bias, dE_dbias)):
+    for layer, (dE_dweight, dE_dbias) in zip(net.layers(), net.gradients(inputs, label)):
+        for array, analytic in ((layer.weight, dE_dweight), (layer.bias, dE_dbias)):
             for index in np.ndindex(array.shape):
                 original = array[index]
                 array[index] = original + EPS
@@ -300,7 +300,7 @@ def test_manual_chain_equals_central_differences(network):
 @given(networks())
 def test_autograd_of_the_same_network_equals_central_differences(network):
     net, inputs, label = network
-    arrays = [a for layer in net.layers() for a in (layer.weights, layer.bias)]
+    arrays = [a for layer in net.layers() for a in (layer.weight, layer.bias)]
 
     def error(*params):
         x = inputs
@@ -327,11 +327,11 @@ def test_train_returns_the_chain_dE_dinput(network):
 @given(networks(), st.floats(0.01, 2.0))
 def test_train_is_one_gradient_descent_step_on_every_layer(network, rate):
     net, inputs, label = network
-    expected = [(layer.weights - rate * dw, layer.bias - rate * db)
+    expected = [(layer.weight - rate * dw, layer.bias - rate * db)
                 for layer, (dw, db) in zip(net.layers(), net.gradients(inputs, label))]
     net.train(inputs, label, rate)
-    for layer, (weights, bias) in zip(net.layers(), expected):
-        np.testing.assert_allclose(layer.weights, weights, rtol=1e-14, atol=1e-15)
+    for layer, (weight, bias) in zip(net.layers(), expected):
+        np.testing.assert_allclose(layer.weight, weight, rtol=1e-14, atol=1e-15)
         np.testing.assert_allclose(layer.bias, bias, rtol=1e-14, atol=1e-15)
 
 
@@ -351,7 +351,7 @@ def test_manual_training_follows_the_value_network_sample_by_sample():
         mse_loss(by_values(xi), ti).backward()
         optimizer.step()
     for hand, value in zip(by_hand.layers(), by_values.layers):
-        np.testing.assert_allclose(hand.weights, value.weight.data, rtol=1e-9)
+        np.testing.assert_allclose(hand.weight, value.weight.data, rtol=1e-9)
         np.testing.assert_allclose(hand.bias, value.bias.data, rtol=1e-9)
 
 
@@ -360,3 +360,10 @@ def test_layers_must_fit_together():
         manual.Layer(np.ones((2, 3)), np.ones(3), next_layer=manual.Layer(np.ones((2, 1)), np.ones(1)))
     with pytest.raises(ValueError, match="n_in, n_out"):
         manual.Layer(np.ones(2), np.ones(1))
+
+
+def test_the_hand_derived_layer_names_its_parameters_as_the_autograd_layer_does():
+    hand, value = manual.network([2, 3], seed=0), MLP([2, 3], seed=0).layers[0]
+    for name in ("weight", "bias"):
+        assert np.shape(getattr(hand, name)) == np.shape(getattr(value, name).data)
+    assert not hasattr(hand, "weights")

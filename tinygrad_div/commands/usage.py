@@ -1,7 +1,9 @@
-"""What the command line accepts: one parser per kind of argument, and the error for bad input.
+"""What the command line accepts: one parser per kind of argument, the options commands share, and the
+error for bad input.
 
-Every subcommand (`cli`, `viz`'s graph, `check`) declares its options with these
-parsers, so the same mistake gets the same message whichever command it is made in.
+Every subcommand declares its options with these parsers, so the same mistake gets the
+same message whichever command it is made in. The library names a setting by its Python
+field (`samples`); `FLAGS` gives the command line's word for each (`--samples`).
 """
 
 from __future__ import annotations
@@ -10,6 +12,14 @@ import argparse
 import math
 import os
 from pathlib import Path
+
+from tinygrad_div.division.config import TrainConfig
+from tinygrad_div.division.data import INPUT_KINDS
+from tinygrad_div.division.names import Names
+
+#: Each setting of a run by its flag, so that library messages read as the CLI's own.
+FLAGS = Names(samples="--samples", hidden="--hidden", epochs="--epochs", batch_size="--batch-size", lr="--lr",
+              seed="--seed", inputs="--inputs", range="--range", low="LOW", high="HIGH", range_values="--range {} {}")
 
 
 class UsageError(Exception):
@@ -43,3 +53,15 @@ def output_file(text: str) -> Path:
     if text.endswith(("/", os.sep)) or text in (".", ".."):
         raise argparse.ArgumentTypeError(f"expected a file name, got {text!r} (a directory)")
     return Path(text)
+
+
+def add_network_arguments(parser: argparse.ArgumentParser) -> None:
+    """--seed, --hidden and --inputs: the network's options, meaning the same for every command that has them."""
+    defaults = TrainConfig()
+    parser.add_argument("--seed", type=integer, default=defaults.seed,
+                        help=f"seed for the data, the split and the weights (default {defaults.seed})")
+    parser.add_argument("--hidden", type=integer, nargs="*", default=list(defaults.hidden), metavar="SIZE",
+                        help="sizes of hidden sigmoid layers (default: none, the notes' single layer)")
+    parser.add_argument("--inputs", choices=INPUT_KINDS, default=defaults.inputs,
+                        help="feed (a, b) or (ln a, ln b) to the network "
+                             "(default log: one neuron then divides exactly)")

@@ -6,7 +6,7 @@ network is trained on the invertible encoding
     t = a / (a + b) = σ(ln a − ln b)        read back as        q = t / (1 − t) = e^net
 
 where t = σ(net) is the network's output. Predictions are read from net, the last
-layer's weighted sum before its sigmoid (`train.Divider.quotients`), not from t:
+layer's weighted sum before its sigmoid (`divider.Divider.quotients`), not from t:
 1 − t cancels, which would magnify the rounding of t by about q (10% at q = 1e15).
 The encoding is the one that makes the notes' single sigmoid neuron exact:
 σ(ln a − ln b) = a/(a + b), so with log inputs the weights (1, −1) and bias 0
@@ -21,6 +21,8 @@ from dataclasses import dataclass
 from typing import Literal
 
 import numpy as np
+
+from tinygrad_div.division.names import PYTHON_NAMES, Names
 
 InputKind = Literal["raw", "log"]
 INPUT_KINDS: tuple[InputKind, ...] = ("raw", "log")
@@ -38,25 +40,26 @@ def wider_range(low: float, high: float) -> tuple[float, float]:
     return low / 100.0, high * 10.0
 
 
-def range_problem(low: float, high: float) -> str | None:
-    """Why [low, high) cannot be a training range, or None when it can (one line, for `--range LOW HIGH`).
+def range_problem(low: float, high: float, names: Names = PYTHON_NAMES) -> str | None:
+    """Why [low, high) cannot be a training range, or None when it can (one line, in `names`' words).
 
     Training also scores the wider range, so its numbers a, b, their sums a + b (in
     the target a/(a+b)) and its quotients a/b must all be normal floats: an overflow
     turns into inf, and a subnormal number keeps only a few significant digits.
     """
     if not (math.isfinite(low) and math.isfinite(high)):
-        return f"--range needs finite numbers, got {low:g} {high:g}"
+        return f"{names.range} needs finite numbers, got {low:g} {high:g}"
     if not 0 < low < high:
-        return f"--range needs 0 < LOW < HIGH, got {low:g} {high:g}"
+        return f"{names.range} needs 0 < {names.low} < {names.high}, got {low:g} {high:g}"
+    bounds, least = names.range_values.format(f"{low:g}", f"{high:g}"), f"{100 * SMALLEST_NORMAL:.3g}"
     if low < SMALLEST_NORMAL:
-        return (f"--range {low:g} {high:g}: LOW is a subnormal float (below {SMALLEST_NORMAL:.3g}), with too few "
-                f"significant digits to divide; LOW must be at least {100 * SMALLEST_NORMAL:.3g}")
+        return (f"{bounds}: {names.low} is a subnormal float (below {SMALLEST_NORMAL:.3g}), with too few "
+                f"significant digits to divide; {names.low} must be at least {least}")
     wide_low, wide_high = wider_range(low, high)
     if wide_low < SMALLEST_NORMAL:
-        return (f"--range {low:g} {high:g}: the wider test range starts at LOW/100 = {wide_low:g}, a subnormal "
-                f"float that has lost precision; LOW must be at least {100 * SMALLEST_NORMAL:.3g}")
-    extremes = {"10·HIGH": wide_high, "the sum of two numbers": 2 * wide_high,
+        return (f"{bounds}: the wider test range starts at {names.low}/100 = {wide_low:g}, a subnormal "
+                f"float that has lost precision; {names.low} must be at least {least}")
+    extremes = {f"10·{names.high}": wide_high, "the sum of two numbers": 2 * wide_high,
                 "the largest quotient": wide_high / wide_low, "the smallest quotient": wide_low / wide_high}
     for what, value in extremes.items():
         if value == math.inf:
@@ -65,7 +68,7 @@ def range_problem(low: float, high: float) -> str | None:
             fault = "underflows to a subnormal float"
         else:
             continue
-        return (f"--range {low:g} {high:g}: {what} in the wider test range [LOW/100, 10·HIGH) {fault}; "
+        return (f"{bounds}: {what} in the wider test range [{names.low}/100, 10·{names.high}) {fault}; "
                 "use a narrower range, or one nearer 1")
     return None
 
@@ -156,8 +159,18 @@ def division_data(
     count: int, low: float = TRAIN_RANGE[0], high: float = TRAIN_RANGE[1], seed: int = 0,
     test_fraction: float = TEST_FRACTION,
 ) -> tuple[Pairs, Pairs]:
-    """The notes' data in one call: `count` seeded pairs in [low, high), split into (train, test)."""
-    return split(make_pairs(count, low, high, seed), test_fraction, seed)
+    """The notes' data in one call: `count` seeded pairs in [low, high), split into (train, test).
+
+    Refuses a count too small to leave a pair on each side (an empty test set scores nothing).
+    """
+    if count < (least := min_samples(test_fraction)):
+        raise ValueError(f"count must be at least {least}, so that training and testing get a pair each "
+                         f"({test_fraction:.0%} is held out for testing), got {count}")
+    pairs = make_pairs(count, low, high, seed)
+    if len(pairs) < least:  # a range holding only a few floats repeats pairs, and repeats are dropped
+        raise ValueError(f"[{low!r}, {high!r}) holds too few numbers: only {len(pairs)} distinct pair(s) "
+                         f"among {count} drawn")
+    return split(pairs, test_fraction, seed)
 
 
 def features(a: np.ndarray, b: np.ndarray, inputs: InputKind) -> np.ndarray:

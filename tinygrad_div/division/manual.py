@@ -112,9 +112,9 @@ def dnet_dw(inputs: Any) -> Any:
 DNET_DB = 1.0
 
 
-def dnet_din(weights: Any) -> Any:
+def dnet_din(weight: Any) -> Any:
     """dnet/d(in) = w: how a layer's net moves with the output of the layer below (the notes' dnet/ds)."""
-    return weights
+    return weight
 
 
 # -- the network ------------------------------------------------------------------------
@@ -124,19 +124,20 @@ class Layer:
     """The notes' `class layer`: numpy weights and bias, `predict` and a recursive `train`.
 
     Layers are chained through `next_layer` (toward the output), so `predict` and
-    `train` called on the first layer run through the whole net. `weights` has
-    shape (n_in, n_out) and `bias` (n_out,): net = in @ weights + bias.
+    `train` called on the first layer run through the whole net. `weight` has
+    shape (n_in, n_out) and `bias` (n_out,): net = in @ weight + bias, the same
+    attributes and shapes as the autograd layer, `tinygrad_div.nn.Layer`.
     """
 
-    def __init__(self, weights: Any, bias: Any, next_layer: Layer | None = None) -> None:
-        self.weights = np.array(weights, dtype=np.float64)
+    def __init__(self, weight: Any, bias: Any, next_layer: Layer | None = None) -> None:
+        self.weight = np.array(weight, dtype=np.float64)
         self.bias = np.array(bias, dtype=np.float64)
-        if self.weights.ndim != 2 or self.bias.shape != (self.weights.shape[1],):
-            raise ValueError(f"weights must be (n_in, n_out) and bias (n_out,), "
-                             f"got {self.weights.shape} and {self.bias.shape}")
-        if next_layer is not None and next_layer.weights.shape[0] != self.weights.shape[1]:
-            raise ValueError(f"this layer has {self.weights.shape[1]} outputs, "
-                             f"the next one takes {next_layer.weights.shape[0]} inputs")
+        if self.weight.ndim != 2 or self.bias.shape != (self.weight.shape[1],):
+            raise ValueError(f"weight must be (n_in, n_out) and bias (n_out,), "
+                             f"got {self.weight.shape} and {self.bias.shape}")
+        if next_layer is not None and next_layer.weight.shape[0] != self.weight.shape[1]:
+            raise ValueError(f"this layer has {self.weight.shape[1]} outputs, "
+                             f"the next one takes {next_layer.weight.shape[0]} inputs")
         self.next_layer = next_layer
 
     def layers(self) -> Iterator[Layer]:
@@ -148,7 +149,7 @@ class Layer:
 
     def predict(self, inputs: Any) -> np.ndarray:
         """Run down the net from this layer: each layer's out is the next one's in."""
-        out = sigmoid(np.asarray(inputs, dtype=np.float64) @ self.weights + self.bias)
+        out = sigmoid(np.asarray(inputs, dtype=np.float64) @ self.weight + self.bias)
         return out if self.next_layer is None else self.next_layer.predict(out)
 
     def train(self, inputs: Any, label: Any, rate: float) -> np.ndarray:
@@ -161,29 +162,29 @@ class Layer:
         return self._descend(np.asarray(inputs, dtype=np.float64), np.asarray(label, dtype=np.float64), rate, [])
 
     def gradients(self, inputs: Any, label: Any) -> list[tuple[np.ndarray, np.ndarray]]:
-        """(dE/dweights, dE/dbias) of every layer, input side first, without changing anything."""
+        """(dE/dweight, dE/dbias) of every layer, input side first, without changing anything."""
         grads: list[tuple[np.ndarray, np.ndarray]] = []
         self._descend(np.asarray(inputs, dtype=np.float64), np.asarray(label, dtype=np.float64), None, grads)
         return grads[::-1]  # collected on the way up, i.e. output layer first
 
     def _descend(self, inputs: np.ndarray, label: np.ndarray, rate: float | None, grads: list) -> np.ndarray:
-        out = sigmoid(inputs @ self.weights + self.bias)  # on the way down: this layer's prediction
+        out = sigmoid(inputs @ self.weight + self.bias)  # on the way down: this layer's prediction
         if self.next_layer is None:
             chain = dE_ds(label, out)  # the top of the chain: dE/ds of the network's output
         else:
             chain = self.next_layer._descend(out, label, rate, grads)  # dE/d(out) from the layers above
         dE_dnet = chain * ds_dnet(out)
-        dE_dweights = np.outer(dnet_dw(inputs), dE_dnet)
+        dE_dweight = np.outer(dnet_dw(inputs), dE_dnet)
         dE_dbias = dE_dnet * DNET_DB
-        chain_down = dnet_din(self.weights) @ dE_dnet  # dE/d(in) = Σ_j w_ij · dE/dnet_j
-        grads.append((dE_dweights, dE_dbias))
+        chain_down = dnet_din(self.weight) @ dE_dnet  # dE/d(in) = Σ_j w_ij · dE/dnet_j
+        grads.append((dE_dweight, dE_dbias))
         if rate is not None:
-            self.weights -= rate * dE_dweights
+            self.weight -= rate * dE_dweight
             self.bias -= rate * dE_dbias
         return chain_down
 
     def __repr__(self) -> str:
-        sizes = [self.weights.shape[0]] + [layer.weights.shape[1] for layer in self.layers()]
+        sizes = [self.weight.shape[0]] + [layer.weight.shape[1] for layer in self.layers()]
         return f"manual.Layer(sizes={sizes})"
 
 
@@ -201,7 +202,7 @@ def network(sizes: Sequence[int], seed: int | None = None) -> Layer:
         bound = 1.0 / np.sqrt(n_in)
         arrays.append((rng.uniform(-bound, bound, size=(n_in, n_out)), rng.uniform(-bound, bound, size=n_out)))
     top: Layer | None = None
-    for weights, bias in reversed(arrays):
-        top = Layer(weights, bias, next_layer=top)
+    for weight, bias in reversed(arrays):
+        top = Layer(weight, bias, next_layer=top)
     assert top is not None
     return top

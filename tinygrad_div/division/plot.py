@@ -11,7 +11,7 @@ from pathlib import Path
 import numpy as np
 
 from tinygrad_div.division.data import wider_range
-from tinygrad_div.division.train import TrainResult
+from tinygrad_div.division.training import TrainResult
 from tinygrad_div.files import write_atomically
 
 INSTALL_HINT = "pip install 'tinygrad_div[plot]'"

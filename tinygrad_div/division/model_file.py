@@ -22,7 +22,7 @@ from pathlib import Path
 import numpy as np
 
 from tinygrad_div.division.data import INPUT_KINDS
-from tinygrad_div.division.train import Divider
+from tinygrad_div.division.divider import Divider
 from tinygrad_div.files import write_atomically
 from tinygrad_div.nn import MLP, Layer
 
@@ -43,7 +43,7 @@ def save(divider: Divider, path: str | os.PathLike) -> None:
         "inputs": np.array(divider.inputs),
         "train_range": np.array(divider.train_range, dtype=np.float64),
     }
-    for i, layer in enumerate(divider.net.layers):
+    for i, layer in enumerate(divider.model.layers):
         arrays[f"weight_{i}"] = np.asarray(layer.weight.data)
         arrays[f"bias_{i}"] = np.asarray(layer.bias.data)
     write_atomically(path, lambda file: np.savez(file, **arrays))
