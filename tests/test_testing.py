@@ -1,10 +1,17 @@
 """testing.check_op: the one-line gradient check a user runs on their own op."""
 
+import os
+import subprocess
+import sys
+from pathlib import Path
+
 import numpy as np
 import pytest
 
 from tinygrad_div import Function
 from tinygrad_div.testing import OpCheckError, check_op
+
+ROOT = Path(__file__).resolve().parent.parent
 
 
 class Softplus(Function, register=False):
@@ -83,3 +90,26 @@ def test_a_bad_domain_name_is_explained():
 
     with pytest.raises(OpCheckError, match="unknown domain"):
         check_op(Odd, examples=2)
+
+
+def test_check_op_in_a_users_script_leaves_no_hypothesis_folder_in_the_working_directory(tmp_path):
+    script = tmp_path / "my_ops.py"
+    script.write_text(
+        "import numpy as np\n"
+        "from tinygrad_div import Function\n"
+        "from tinygrad_div.testing import check_op\n\n"
+        "class Square(Function):\n"
+        "    @staticmethod\n"
+        "    def forward(ctx, x):\n"
+        "        ctx.save_for_backward(x)\n"
+        "        return x * x\n\n"
+        "    @staticmethod\n"
+        "    def backward(ctx, grad):\n"
+        "        (x,) = ctx.saved_tensors\n"
+        "        return 2.0 * x * grad\n\n"
+        "print(check_op(Square, examples=3).examples)\n"
+    )
+    done = subprocess.run([sys.executable, str(script)], cwd=tmp_path, capture_output=True, text=True,
+                          env={"PYTHONPATH": str(ROOT), "PATH": ""})
+    assert done.returncode == 0 and done.stdout.strip() == "3", done.stderr
+    assert os.listdir(tmp_path) == ["my_ops.py"]  # hypothesis writes ./.hypothesis/constants by default

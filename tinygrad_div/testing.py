@@ -24,11 +24,14 @@ suite runs exactly this on every registered op. Needs hypothesis (the `dev` extr
 
 from __future__ import annotations
 
+import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
-from hypothesis import HealthCheck, given, reject, settings
+from hypothesis import HealthCheck, configuration, given, reject, settings
 from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 
@@ -148,11 +151,25 @@ def check_op(
         first.entries += errors.entries
 
     try:
-        run()
+        with hypothesis_storage_in_a_temporary_directory():
+            run()
     except Exception as exc:
         detail = failing[-1] if failing else f"{type(exc).__name__}: {exc}"
         raise OpCheckError(f"{op.__name__} failed its gradient check on {detail}") from exc
     return report
+
+
+@contextmanager
+def hypothesis_storage_in_a_temporary_directory() -> Iterator[None]:
+    """Point hypothesis's storage (its example database and constants cache, by default ./.hypothesis)
+    at a temporary directory, so that checking an op leaves no folder in the user's working directory."""
+    previous = getattr(configuration, "__hypothesis_home_directory", None)
+    with tempfile.TemporaryDirectory(prefix="tinygrad_div_check_") as folder:
+        configuration.set_hypothesis_home_dir(folder)
+        try:
+            yield
+        finally:
+            configuration.set_hypothesis_home_dir(previous)
 
 
 def describe_case(datas: list[Any], params: dict[str, Any]) -> str:

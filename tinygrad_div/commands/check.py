@@ -19,9 +19,6 @@ import importlib
 import importlib.util
 import os
 import sys
-import tempfile
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TextIO
@@ -82,14 +79,13 @@ def run(module: str | None = None, examples: int = DEFAULT_EXAMPLES, *, out: Tex
     check_op = _load_check_op()
     if examples < 1:
         raise CheckUsageError(f"--examples must be at least 1, got {examples}")
-    with _hypothesis_storage_in_a_temporary_directory():
-        ops = ops_of(module)
-        table = _Table([op.__name__ for op in ops], out)
-        results = []
-        for op in ops:
-            result = check_one(op, examples, check_op)
-            table.row(result)
-            results.append(result)
+    ops = ops_of(module)
+    table = _Table([op.__name__ for op in ops], out)
+    results = []
+    for op in ops:  # check_op keeps hypothesis's storage out of the working directory itself
+        result = check_one(op, examples, check_op)
+        table.row(result)
+        results.append(result)
     failed = [r for r in results if not r.passed]
     print(f"\n{len(results) - len(failed)} passed, {len(failed)} failed", file=out)
     for result in failed:
@@ -107,21 +103,6 @@ def check_one(op: type[Function], examples: int, check_op: Any) -> OpResult:
     except Exception as exc:  # a broken user op must not stop the other rows
         message = str(exc) if type(exc).__name__ == "OpCheckError" else f"{op.__name__}: {type(exc).__name__}: {exc}"
         return OpResult(op, failure=message)
-
-
-@contextmanager
-def _hypothesis_storage_in_a_temporary_directory() -> Iterator[None]:
-    """Point hypothesis's storage (its example database and constants cache, by default ./.hypothesis)
-    at a temporary directory, so that the command leaves no folder in the user's working directory."""
-    from hypothesis import configuration
-
-    previous = getattr(configuration, "__hypothesis_home_directory", None)
-    with tempfile.TemporaryDirectory(prefix="tinygrad_div_check_") as folder:
-        configuration.set_hypothesis_home_dir(folder)
-        try:
-            yield
-        finally:
-            configuration.set_hypothesis_home_dir(previous)
 
 
 def ops_of(module: str | None) -> list[type[Function]]:
