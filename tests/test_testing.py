@@ -112,4 +112,5 @@ def test_check_op_in_a_users_script_leaves_no_hypothesis_folder_in_the_working_d
     done = subprocess.run([sys.executable, str(script)], cwd=tmp_path, capture_output=True, text=True,
                           env={"PYTHONPATH": str(ROOT), "PATH": ""})
     assert done.returncode == 0 and done.stdout.strip() == "30", done.stderr
-    assert os.listdir(tmp_path) == ["my_ops.py"]  # by default hypothesis writes ./.hypothesis/constants (after a few examples)
+    # by default hypothesis writes ./.hypothesis/constants once it has run a few examples
+    assert os.listdir(tmp_path) == ["my_ops.py"]
