@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from tinygrad_div.engine.value import Value
+
 
 def divide(a, b):
     try:
@@ -26,9 +28,31 @@ def power(a, b):
         # np.power, not Python's **: they differ in the last bit on some inputs, and a
         # scalar must give the same bits as a one-element array
         return float(np.power(a, b))
+    if type(b) is np.ndarray and type(a) in (float, np.ndarray):
+        return _power_elementwise(a, b)
     return np.power(a, b)
 
 
+#: The exponents numpy computes by their exact formula when the exponent is one number
+#: (the float path above, and arrays raised to a float), and by its general pow, which
+#: differs in the last bit (and at -0.0 ** 0.5), when the exponent is an array.
+_EXACT_POWERS = ((2.0, np.square), (0.5, np.sqrt), (-1.0, np.reciprocal))
+
+
+def _power_elementwise(a, b):
+    """np.power with an array exponent, giving each element the bits a single exponent would."""
+    out = np.power(a, b)
+    for exponent, formula in _EXACT_POWERS:
+        where = b == exponent
+        if where.any():
+            np.copyto(out, formula(a), where=where)
+    return out
+
+
 def raw(x):
-    """The data behind a Value, or x itself: for masks that must stay constants in a recorded rule."""
-    return getattr(x, "data", x)
+    """The data behind a Value, or x itself: for masks that must stay constants in a recorded rule.
+
+    By type, not `getattr(x, "data", x)`: an ndarray's `.data` is its memoryview, which
+    compares unequal to everything, so masks built from it silently never fire.
+    """
+    return x.data if isinstance(x, Value) else x

@@ -76,7 +76,12 @@ class Div(Function):
 
 
 class Pow(Function):
-    """y = a ** b;  dy/da = b·a^(b-1), dy/db = a^b·ln(a)  (the latter only when b needs a gradient)"""
+    """y = a ** b;  dy/da = b·a^(b-1), dy/db = a^b·ln(a)  (the latter only when b needs a gradient)
+
+    PyTorch's conventions at the edges (docs/conventions.md): dy/da = 0 wherever b = 0
+    (a^0 is constant in a, even at a = 0 where b·a^(b-1) would be 0·inf); dy/db = 0
+    at a = 0 for b >= 0 (not 0·ln 0), and nan for a < 0 (ln of a negative number).
+    """
 
     domain = ("positive", "real")
 
@@ -89,14 +94,20 @@ class Pow(Function):
     @staticmethod
     def backward(ctx, grad):
         a, b, out = ctx.saved_tensors
-        exponent = raw(b)
-        if type(exponent) is float and exponent == 0.0 and not getattr(b, "requires_grad", False):
-            grad_a = grad * 0.0  # a^0 is constant in a; b·a^(b-1) would be 0·inf at a = 0
-        else:
-            grad_a = grad * b * power(a, b - 1.0)
+        if type(b) is float:  # raw data (no create_graph): the scalar fast path
+            grad_a = 0.0 if b == 0.0 else grad * b * power(a, b - 1.0)
+        elif type(b) is np.ndarray:
+            zero = b == 0.0
+            if zero.any():  # exactly +0 there, whatever grad and a are (PyTorch's where); no 0·inf
+                grad_a = np.where(zero, 0.0, grad * b * power(np.where(zero, 1.0, a), b - 1.0))
+            else:
+                grad_a = grad * b * power(a, b - 1.0)
+        elif not b.requires_grad and not np.any(b.data):  # a constant zero exponent, recorded
+            grad_a = grad * 0.0
+        else:  # Values: a select is not recordable, so 1 is added to a only where a = b = 0
+            grad_a = grad * b * power(a + ((raw(a) == 0.0) & (raw(b) == 0.0)), b - 1.0)
         grad_b = None
         if ctx.needs_input_grad[1]:
-            # a^b·ln(a): ln(a) is nan for a < 0, where only integer exponents make sense
-            # anyway; at a = 0 the derivative is 0 (for b > 0), not 0·(-inf)
-            grad_b = grad * out * np.log(a + (raw(a) == 0.0))
+            # 1 added to a where a = 0 and b >= 0, so out·ln(1) = 0 there; for b < 0 it stays inf·(-inf)
+            grad_b = grad * out * np.log(a + ((raw(a) == 0.0) & (raw(b) >= 0.0)))
         return grad_a, grad_b

@@ -104,18 +104,19 @@ class Tanh(Function):
 
 
 class ReLU(Function):
-    """y = max(a, 0);  dy/da = 1 for a > 0, else 0"""
+    """y = max(a, 0);  dy/da = 1 for a > 0, 0 for a <= 0 (PyTorch's 0 at the kink), 1 at nan (passed on, as PyTorch)"""
 
     domain = "nonzero"  # the kink at 0 has no derivative to check
 
     @staticmethod
     def forward(ctx, a):
         if type(a) is float:
-            positive = a > 0.0
-            ctx.save_for_backward(1.0 if positive else 0.0)
-            return a if positive or a != a else 0.0  # a != a: nan passes through, as in numpy
-        ctx.save_for_backward(a > 0.0)
-        return np.maximum(a, 0.0)
+            passes = a > 0.0 or a != a  # a != a: nan passes through, as in numpy and PyTorch
+            ctx.save_for_backward(1.0 if passes else 0.0)
+            return a if passes else 0.0
+        out = np.maximum(a, 0.0)
+        ctx.save_for_backward(out != 0.0)  # a > 0 or nan, in one pass
+        return out
 
     @staticmethod
     def backward(ctx, grad):
@@ -124,7 +125,7 @@ class ReLU(Function):
 
 
 class Abs(Function):
-    """y = |a|;  dy/da = sign(a)"""
+    """y = |a|;  dy/da = sign(a), with PyTorch's 0 at a = ±0 and at nan"""
 
     domain = "nonzero"
 
@@ -133,7 +134,9 @@ class Abs(Function):
         if type(a) is float:
             ctx.save_for_backward(1.0 if a > 0.0 else (-1.0 if a < 0.0 else 0.0))
             return abs(a)
-        ctx.save_for_backward(np.sign(a))
+        sign = np.sign(a)
+        np.copyto(sign, 0.0, where=sign != sign)  # np.sign(nan) is nan
+        ctx.save_for_backward(sign)
         return np.abs(a)
 
     @staticmethod

@@ -94,7 +94,9 @@ class BroadcastTo(Function):
 
     @staticmethod
     def forward(ctx, a, *, shape):
-        ctx.input_shape = shape_of(a)
+        ctx.input_shape = input_shape = shape_of(a)
+        if not reducible(tuple(shape), input_shape):  # np.copyto would also "broadcast" (1,) to ()
+            raise ValueError(f"cannot broadcast shape {input_shape} to {tuple(shape)}")
         return expand(a, shape)
 
     @staticmethod
@@ -112,8 +114,10 @@ class SumTo(Function):
     @staticmethod
     def forward(ctx, a, *, shape):
         ctx.input_shape = shape_of(a)
-        out = sum_to_shape(np.asarray(a), shape)
-        return out
+        if type(a) is float:
+            # a float sums to () only: + 0.0 gives what numpy's sum of one element gives (-0.0 -> 0.0)
+            return sum_to_shape(np.asarray(a), shape) + 0.0
+        return sum_to_shape(a, shape)
 
     @staticmethod
     def backward(ctx, grad):

@@ -1,0 +1,181 @@
+"""PyTorch's conventions where a derivative is undefined or infinite, one named test each.
+
+Every expected value here was read off PyTorch 2.13 (float64) when the test was written;
+PyTorch itself is not needed to run them. docs/conventions.md lists the same table, and
+its code blocks run at the end of this file. Each case is checked on a Python float and
+on a one-element array (the two code paths of every op).
+"""
+
+import math
+import re
+import warnings
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from tinygrad_div import Value, grad
+
+nan, inf = math.nan, math.inf
+
+
+def same(got, want) -> bool:
+    return (math.isnan(got) and math.isnan(want)) or got == want
+
+
+def derivatives(f, *xs):
+    """f's value and gradients at xs, identical on the scalar and the one-element-array paths."""
+    results = []
+    for wrap in (float, lambda x: np.array([x])):
+        inputs = [Value(wrap(x)) for x in xs]
+        with np.errstate(all="ignore"), warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            y = f(*inputs)
+            gs = grad(y.sum(), inputs)
+        results.append([float(np.reshape(v, -1)[0]) for v in (y.data, *gs)])
+    scalar, array = results
+    assert all(same(s, a) for s, a in zip(scalar, array)), f"scalar {scalar} != one-element array {array}"
+    return scalar
+
+
+def check(f, xs, want):
+    got = derivatives(f, *xs)
+    assert all(same(g, w) for g, w in zip(got, want)), f"got {got}, PyTorch gives {want}"
+
+
+# -- kinks: the gradient at exactly the kink is 0 ---------------------------------------------
+@pytest.mark.parametrize("x", [0.0, -0.0])
+def test_relu_gradient_at_zero_is_zero(x):
+    check(Value.relu, [x], [0.0, 0.0])
+
+
+def test_relu_gradient_is_one_just_above_zero_and_zero_below():
+    check(Value.relu, [5e-324], [5e-324, 1.0])
+    check(Value.relu, [-5e-324], [0.0, 0.0])
+
+
+@pytest.mark.parametrize("x", [0.0, -0.0])
+def test_abs_gradient_at_zero_is_zero(x):
+    check(Value.abs, [x], [0.0, 0.0])
+
+
+def test_abs_gradient_is_the_sign_elsewhere():
+    check(Value.abs, [-5e-324], [5e-324, -1.0])
+    check(Value.abs, [-inf], [inf, -1.0])
+
+
+# -- domain edges of a ** b ---------------------------------------------------------------------
+def pow_(a, b):
+    return a**b
+
+
+def test_pow_at_base_zero_has_zero_gradients_for_a_positive_exponent():
+    check(pow_, [0.0, 2.0], [0.0, 0.0, 0.0])
+    check(pow_, [-0.0, 2.0], [0.0, -0.0, 0.0])
+
+
+def test_pow_zero_to_the_zero_is_one_with_zero_gradients():
+    check(pow_, [0.0, 0.0], [1.0, 0.0, 0.0])
+    check(pow_, [-0.0, 0.0], [1.0, 0.0, 0.0])
+
+
+def test_pow_at_base_zero_with_a_fractional_exponent_has_an_infinite_base_gradient():
+    check(pow_, [0.0, 0.5], [0.0, inf, 0.0])
+
+
+def test_pow_at_base_zero_with_a_negative_exponent_is_infinite():
+    check(pow_, [0.0, -1.0], [inf, -inf, -inf])
+    check(pow_, [-0.0, -1.0], [-inf, -inf, inf])
+
+
+def test_pow_with_a_negative_base_has_a_nan_exponent_gradient():
+    check(pow_, [-2.0, 2.0], [4.0, -4.0, nan])
+    check(pow_, [-2.0, 3.0], [-8.0, 12.0, nan])
+
+
+def test_pow_of_a_negative_base_to_a_fractional_exponent_is_nan():
+    check(pow_, [-2.0, 0.5], [nan, nan, nan])
+
+
+def test_pow_with_a_zero_exponent_has_zero_base_gradient_even_at_nan():
+    check(pow_, [nan, 0.0], [1.0, 0.0, nan])
+    check(pow_, [1.0, 0.0], [1.0, 0.0, 0.0])
+
+
+def test_pow_of_one_to_a_nan_exponent():
+    check(pow_, [1.0, nan], [1.0, nan, 0.0])
+
+
+def test_pow_with_a_constant_zero_exponent_array_has_zero_gradient_at_base_zero():
+    """The issue's bug 2: this was [nan, 0]."""
+    x = Value([0.0, 1.0])
+    (x ** np.zeros(2)).sum().backward()
+    assert x.grad.tolist() == [0.0, 0.0]
+
+
+def test_pow_exponent_gradient_at_base_zero_for_arrays():
+    """The issue's bug 1: b.grad was [nan, 0] (a helper read an ndarray's .data, its memoryview)."""
+    a, b = Value([0.0, 1.0]), Value([2.0, 2.0])
+    (a**b).sum().backward()
+    assert a.grad.tolist() == [0.0, 2.0] and b.grad.tolist() == [0.0, 0.0]
+
+
+def test_square_root_as_a_power_at_zero():
+    check(lambda a: a**0.5, [0.0], [0.0, inf])
+    # PyTorch gives -inf here: it computes a^(-0.5) as 1/sqrt(a); numpy's IEEE pow gives +inf (documented)
+    check(lambda a: a**0.5, [-0.0], [-0.0, inf])
+
+
+# -- nan and infinities -------------------------------------------------------------------------
+def test_relu_passes_nan_and_its_gradient_through():
+    check(Value.relu, [nan], [nan, 1.0])
+
+
+def test_abs_gradient_at_nan_is_zero():
+    """The issue's bug 3: arrays gave nan, scalars 0."""
+    check(Value.abs, [nan], [nan, 0.0])
+
+
+@pytest.mark.parametrize("method", [Value.exp, Value.log, Value.sigmoid, Value.tanh])
+def test_smooth_functions_give_nan_gradients_at_nan(method):
+    check(method, [nan], [nan, nan])
+
+
+def test_linear_functions_keep_their_constant_gradient_at_nan():
+    check(Value.__neg__, [nan], [nan, -1.0])
+    check(lambda a, b: a + b, [nan, 1.0], [nan, 1.0, 1.0])
+    check(lambda a, b: a - b, [1.0, nan], [nan, 1.0, -1.0])
+
+
+def test_smooth_functions_at_infinities():
+    check(Value.tanh, [inf], [1.0, 0.0])
+    check(Value.sigmoid, [-inf], [0.0, 0.0])
+    check(Value.exp, [-inf], [0.0, 0.0])
+    check(Value.log, [0.0], [-inf, inf])
+    check(Value.log, [-1.0], [nan, -1.0])
+
+
+def test_division_by_zero():
+    check(lambda a, b: a / b, [1.0, 0.0], [inf, inf, -inf])
+    check(lambda a, b: a / b, [0.0, 0.0], [nan, inf, nan])
+
+
+def test_infinity_times_zero():
+    check(lambda a, b: a * b, [inf, 0.0], [nan, 0.0, inf])
+
+
+# -- the documentation ------------------------------------------------------------------------
+DOC = Path(__file__).resolve().parents[2] / "docs" / "conventions.md"
+
+
+@pytest.mark.parametrize("number", range(len(re.findall(r"```python\n", DOC.read_text()))))
+def test_the_conventions_page_examples_run(number):
+    code = re.findall(r"```python\n(.*?)```", DOC.read_text(), re.S)[number]
+    exec(compile(code, str(DOC), "exec"), {"__name__": "conventions_example"})
+
+
+def test_every_test_here_is_listed_on_the_conventions_page():
+    listed = set(re.findall(r"`(test_\w+)`", DOC.read_text()))
+    here = {name for name in globals() if name.startswith("test_") and "conventions_page" not in name}
+    assert here - listed == set(), "add these tests to the table in docs/conventions.md"
+    assert listed - here - {"test_scalar_and_one_element_array_agree_bitwise_at_the_edges"} == set()
