@@ -1,0 +1,172 @@
+"""Run a model once on Values and read back the graph it recorded, in topological order.
+
+The engine records a node for every op one of whose inputs requires grad, so the
+example inputs are wrapped as Values that require grad: every op that depends on
+them is recorded. Anything else (ops on constants, ops under `no_grad()`) was
+computed once and reaches the graph as a leaf holding its data: constant folding
+comes with the engine. A leaf Value that requires grad and is not an input is a
+parameter.
+
+For a symbolic batch dimension the model runs three times, at batch sizes n, n + 1
+and 2n + 1, and the graphs must have the same nodes in the same order; a dimension
+that differs between them is `Dim(scale, offset)`, the size scale·batch + offset
+(checked on the third run), or `Dim(None)` when it is not such a line.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from tinygrad_div.anomaly import AnomalyError, detect_anomaly, format_site
+from tinygrad_div.engine.function import Function
+from tinygrad_div.engine.mode import enable_grad
+from tinygrad_div.engine.value import Value, to_data
+from tinygrad_div.onnx.errors import ExportError
+
+
+@dataclass(frozen=True)
+class Dim:
+    """A dimension that follows the batch size: scale·batch + offset."""
+
+    scale: int | None  # None: a size that is no such line (ceil(batch/2) from x[::2], say)
+    offset: int = 0
+
+    def __str__(self) -> str:
+        if self.scale is None:
+            return "?"
+        text = "batch" if self.scale == 1 else f"{self.scale}*batch"
+        return text + (f"{self.offset:+d}" if self.offset else "")
+
+
+@dataclass
+class Ref:
+    """One tensor of the graph: a leaf ("input", "parameter", "constant") or a node's output ("node")."""
+
+    kind: str
+    data: Any  # what the model computed here (float or float64 array), from the first run
+    name: str = ""
+    ctx: Function | None = None  # the node, for kind "node"
+    parents: list[int] = field(default_factory=list)  # indices of the node's inputs in Trace.refs
+    dims: tuple = ()  # the shape, ints and Dims
+
+    @property
+    def op(self) -> type[Function]:
+        return type(self.ctx)
+
+
+@dataclass
+class Trace:
+    refs: list[Ref]
+    inputs: list[int]
+    outputs: list[int]
+
+
+def run(model: Any, examples: list[np.ndarray]) -> tuple[list[Value], list[Value]]:
+    """The model's outputs on Values that require grad (one list; a single output becomes a list of one)."""
+    inputs = [Value(x, requires_grad=True) for x in examples]
+    try:
+        with enable_grad(), detect_anomaly():  # the mode records each node's creation line, for errors
+            result = model(*inputs)
+    except AnomalyError as exc:
+        raise ExportError(f"the example inputs give a NaN or Inf, export needs finite ones: {exc}") from None
+    outputs = list(result) if isinstance(result, (tuple, list)) else [result]
+    for i, out in enumerate(outputs):
+        if not isinstance(out, Value):
+            raise ExportError(f"the model's output {i} is a {type(out).__name__}, not a Value")
+    return inputs, outputs
+
+
+def walk(inputs: list[Value], outputs: list[Value], names: dict[int, str]) -> Trace:
+    """The graph from `outputs` back to the leaves, each tensor after the ones it is computed from."""
+    input_index = {id(v): i for i, v in enumerate(inputs)}
+    refs: list[Ref] = []
+    index: dict[int, int] = {}
+    keep = []  # the objects indexed by id stay alive, so no id is reused during the walk
+    stack: list[tuple[Any, bool]] = [(out, False) for out in reversed(outputs)] + [(v, False) for v in inputs]
+    while stack:
+        x, expanded = stack.pop()
+        if id(x) in index:
+            continue
+        ctx = x._ctx if isinstance(x, Value) and id(x) not in input_index else None
+        if ctx is not None and not expanded:
+            stack.append((x, True))
+            stack.extend((p, False) for p in reversed(ctx.parents) if id(p) not in index)
+            continue
+        if ctx is not None:
+            ref = Ref("node", x.data, ctx=ctx, parents=[index[id(p)] for p in ctx.parents])
+        elif id(x) in input_index:
+            ref = Ref("input", x.data)
+        elif isinstance(x, Value) and x.requires_grad:
+            ref = Ref("parameter", x.data, name=names.get(id(x), ""))
+        else:
+            ref = Ref("constant", x.data if isinstance(x, Value) else to_data(x))
+        keep.append(x)
+        index[id(x)] = len(refs)
+        refs.append(ref)
+    return Trace(refs, [index[id(v)] for v in inputs], [index[id(v)] for v in outputs])
+
+
+def shape(data: Any) -> tuple[int, ...]:
+    return np.shape(data)
+
+
+def symbolic_dims(traces: list[Trace], sizes: list[int]) -> None:
+    """Give every tensor of `traces[0]` its dims, from the runs at the batch sizes `sizes`."""
+    first = traces[0]
+    for other in traces[1:]:
+        if len(other.refs) != len(first.refs):
+            raise ExportError("the model records a different graph for another batch size; "
+                              "export with dynamic_batch=False")
+    for k, a in enumerate(first.refs):
+        refs = [t.refs[k] for t in traces]
+        for b in refs[1:]:
+            if a.kind != b.kind or (a.kind == "node" and (a.op is not b.op or a.parents != b.parents)):
+                where = f" ({a.op.__name__}: {created_at(a)})" if a.kind == "node" else ""
+                raise ExportError("the model records a different graph for another batch size"
+                                  f"{where}; export with dynamic_batch=False")
+            if a.kind == "node" and not _same_index(a.ctx, b.ctx):
+                raise ExportError(f"{a.op.__name__}: the index depends on the batch size ({created_at(a)}); "
+                                  "export with dynamic_batch=False")
+        shapes = [shape(r.data) for r in refs]
+        if len({len(s) for s in shapes}) != 1:
+            raise ExportError(f"a tensor's rank depends on the batch size ({shapes[0]} vs {shapes[1]}); "
+                              "export with dynamic_batch=False")
+        if a.kind in ("constant", "parameter") and len(set(shapes)) != 1:
+            what = "a constant" if a.kind == "constant" else f"parameter {a.name}".strip()
+            raise ExportError(f"{what} of shape {shapes[0]} depends on the batch size (computed from the inputs "
+                              "under no_grad(), or from their shape?); export with dynamic_batch=False")
+        a.dims = tuple(_dim(column, sizes) for column in zip(*shapes))
+
+
+def _dim(sizes_seen: tuple[int, ...], batch_sizes: list[int]) -> int | Dim:
+    """A fixed size, or scale·batch + offset fitted to the runs (None scale when no such line fits)."""
+    if len(set(sizes_seen)) == 1:
+        return sizes_seen[0]
+    (d1, d2, *rest), (n1, n2, *more) = sizes_seen, batch_sizes
+    scale = (d2 - d1) // (n2 - n1)
+    dim = Dim(scale, d1 - scale * n1)
+    if (d2 - d1) % (n2 - n1) or any(d != scale * n + dim.offset for d, n in zip(rest, more)):
+        return Dim(None)
+    return dim
+
+
+def _same_index(first: Function, second: Function) -> bool:
+    """Whether two runs' nodes index alike (an index array over the batch axis would not)."""
+    i, j = getattr(first, "index", None), getattr(second, "index", None)
+    i, j = (i if isinstance(i, tuple) else (i,)), (j if isinstance(j, tuple) else (j,))
+    return len(i) == len(j) and all(
+        np.array_equal(x, y) if isinstance(x, np.ndarray) or isinstance(y, np.ndarray) else x == y
+        for x, y in zip(i, j))
+
+
+def static_dims(trace: Trace) -> None:
+    for ref in trace.refs:
+        ref.dims = shape(ref.data)
+
+
+def created_at(ref: Ref) -> str:
+    """Where the user's code created this node ("created at file:line: code")."""
+    return f"created at {format_site(getattr(ref.ctx, 'creation_site', None))}"
