@@ -18,7 +18,7 @@ from tinygrad_div.cli import Command, UsageError, main
 from tinygrad_div.commands import train as train_command
 from tinygrad_div.division import model_file
 from tinygrad_div.division.divider import Divider
-from tinygrad_div.nn import MLP, Layer
+from tinygrad_div.nn import MLP, Linear
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -45,7 +45,7 @@ def models(tmp_path_factory):
             archive.writestr("format" if key == "format" else f"{key}.npy",
                              b"x" if key == "format" else buffer.getvalue())
     # log inputs with weights (2, 0): for a = 1e200 its net is 921, beyond ln(largest float) ≈ 709.8
-    model_file.save(Divider(MLP.from_layers([Layer.from_arrays([[2.0], [0.0]], [0.0])]), "log"),
+    model_file.save(Divider(MLP.from_linears([Linear.from_arrays([[2.0, 0.0]], [0.0])]), "log"),
                     paths["overflowing"])
     paths["no_dir"] = folder / "no such folder" / "model.npz"
     paths["folder"] = folder

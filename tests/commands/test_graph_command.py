@@ -17,7 +17,7 @@ def test_the_graph_command_offers_the_input_kinds_train_does(capsys):
 
 def test_the_graph_command_writes_the_division_network(tmp_path, capsys):
     assert main(["graph", "-o", str(tmp_path / "net.dot")]) == 0
-    assert "MatMul" in (tmp_path / "net.dot").read_text()
+    assert "Affine" in (tmp_path / "net.dot").read_text()
     assert "wrote" in capsys.readouterr().out
 
 @needs_dot

@@ -21,14 +21,14 @@ def test_the_division_network_graph_is_one_sample_through_the_model_and_the_loss
     graph = division_graph(seed=0)
     dot = to_dot(graph.value, labels=graph.labels, title=graph.title)
     ops = [label_of(dot, op) for op in op_nodes(dot)]
-    assert ops == ["MatMul", "Add", "Sigmoid", "Sub", "Pow", "Mean"]  # σ(x·W + b), then mean((p − t)²)
+    assert ops == ["Affine", "Sigmoid", "Sub", "Pow", "Mean"]  # σ(W·x + b), then mean((p − t)²)
     assert graph.value.shape == ()
     assert graph.labels["W1"].grad is not None and graph.labels["prediction"].grad is not None
 
 
 def test_the_division_network_graph_grows_with_hidden_layers():
     graph = division_graph(seed=0, hidden=[3])
-    assert len(op_nodes(to_dot(graph.value))) == 9  # two (MatMul, Add, Sigmoid) layers and the loss
+    assert len(op_nodes(to_dot(graph.value))) == 7  # two (Affine, Sigmoid) layers and the loss
     assert set(graph.labels) >= {"W1", "b1", "W2", "b2"}
 
 

@@ -16,7 +16,7 @@ from hypothesis.extra import numpy as hnp
 from tinygrad_div import Value, gradcheck
 from tinygrad_div.division import manual
 from tinygrad_div.division.data import division_data
-from tinygrad_div.nn import MLP, Layer, mse_loss
+from tinygrad_div.nn import MLP, Linear, mse_loss
 from tinygrad_div.optim import SGD
 
 reals = st.floats(-3.0, 3.0)
@@ -264,14 +264,15 @@ def networks(draw):
 
 
 def _as_values(net: manual.Layer) -> MLP:
-    return MLP.from_layers([Layer.from_arrays(layer.weight, layer.bias) for layer in net.layers()])
+    # manual layers keep weight (n_in, n_out), as the notes write it; Linear keeps PyTorch's (n_out, n_in)
+    return MLP.from_linears([Linear.from_arrays(layer.weight.T, layer.bias) for layer in net.layers()])
 
 
 def _autograd_gradients(net, inputs, label):
     mlp = _as_values(net)
     error = 0.5 * ((label - mlp(inputs)) ** 2).sum()
     error.backward()
-    return [(layer.weight.grad, layer.bias.grad) for layer in mlp.layers]
+    return [(layer.weight.grad.T, layer.bias.grad) for layer in mlp.layers]
 
 
 @given(networks())
@@ -351,7 +352,7 @@ def test_manual_training_follows_the_value_network_sample_by_sample():
         mse_loss(by_values(xi), ti).backward()
         optimizer.step()
     for hand, value in zip(by_hand.layers(), by_values.layers):
-        np.testing.assert_allclose(hand.weight, value.weight.data, rtol=1e-9)
+        np.testing.assert_allclose(hand.weight, value.weight.data.T, rtol=1e-9)
         np.testing.assert_allclose(hand.bias, value.bias.data, rtol=1e-9)
 
 

@@ -9,7 +9,7 @@ from tinygrad_div.division.config import TrainConfig
 from tinygrad_div.division.data import Pairs, wider_range
 from tinygrad_div.division.divider import Divider
 from tinygrad_div.division.training import Scores, fit, train
-from tinygrad_div.nn import MLP, Layer
+from tinygrad_div.nn import MLP, Linear
 
 
 @pytest.fixture(scope="module")
@@ -52,7 +52,7 @@ def test_the_default_run_reaches_rounding_level_for_lr_from_0_25_to_7(lr, roundi
 
 def test_the_default_run_finds_the_exact_divider_weights(default_run):
     layer = default_run.divider.model.layers[0]
-    np.testing.assert_allclose(layer.weight.data[:, 0], [1.0, -1.0], atol=1e-9)
+    np.testing.assert_allclose(layer.weight.data[0], [1.0, -1.0], atol=1e-9)
     assert abs(layer.bias.data[0]) < 1e-9
 
 
@@ -84,7 +84,7 @@ def test_the_default_run_divides_across_the_whole_float64_range_to_1e_12(default
 
 
 def test_a_known_exact_divider_scores_zero_error():
-    exact = Divider(MLP.from_layers([Layer.from_arrays([[1.0], [-1.0]], [0.0])]), "log")
+    exact = Divider(MLP.from_linears([Linear.from_arrays([[1.0, -1.0]], [0.0])]), "log")
     pairs = Pairs(np.array([0.2, 3.0, 7.0]), np.array([0.5, 0.01, 3.0]))
     np.testing.assert_allclose(exact.quotients(pairs.a, pairs.b), pairs.quotient, rtol=1e-13)
     scores = Scores.of(exact, pairs)
@@ -92,7 +92,7 @@ def test_a_known_exact_divider_scores_zero_error():
 
 
 def test_a_saturated_divider_scores_infinite_errors_without_a_warning():
-    saturated = Divider(MLP.from_layers([Layer.from_arrays([[2e3], [0.0]], [0.0])]), "raw")  # net 1000: e^net = inf
+    saturated = Divider(MLP.from_linears([Linear.from_arrays([[2e3, 0.0]], [0.0])]), "raw")  # net 1000: e^net = inf
     pairs = Pairs(np.array([0.5, 0.6, 0.7]), np.array([0.5, 0.5, 0.5]))
     with warnings.catch_warnings():
         warnings.simplefilter("error")  # numpy interpolating between two infinite errors warns and gives nan

@@ -1,4 +1,4 @@
-"""nn: the sigmoid layer, the MLP built from it, and the squared-error loss, all as Value graphs."""
+"""nn layers: Linear (weight stored (n_out, n_in) as in PyTorch), the activations, Sequential, MLP."""
 
 import numpy as np
 import pytest
@@ -7,32 +7,46 @@ from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 
 from tinygrad_div import ShapeError, Value, gradcheck
-from tinygrad_div.nn import MLP, Layer, mse_loss
+from tinygrad_div.nn import MLP, Linear, ReLU, Sequential, Sigmoid, Tanh, mse_loss
 
 
 def sigmoid(x):
     return 1 / (1 + np.exp(-x))
 
 
-def test_a_layer_computes_sigmoid_of_input_times_weight_plus_bias():
-    layer = Layer.from_arrays([[0.5, -1.0], [2.0, 0.25]], [0.1, -0.2])
+def test_a_linear_layer_computes_input_times_weight_transposed_plus_bias():
+    weight, bias = np.array([[0.5, 2.0], [-1.0, 0.25]]), np.array([0.1, -0.2])  # (n_out, n_in)
+    layer = Linear.from_arrays(weight, bias)
     x = np.array([1.5, -0.5])
-    expected = sigmoid(x @ np.array([[0.5, -1.0], [2.0, 0.25]]) + np.array([0.1, -0.2]))
-    np.testing.assert_allclose(layer(x).data, expected, rtol=1e-15)
+    np.testing.assert_allclose(layer(x).data, weight @ x + bias, rtol=1e-15)
+    assert (layer.n_in, layer.n_out) == (2, 2)
 
 
-def test_a_layer_takes_one_sample_or_a_batch():
-    layer = Layer(3, 2, rng=np.random.default_rng(0))
+def test_a_linear_layer_without_bias_has_only_a_weight():
+    layer = Linear(3, 2, bias=False, rng=np.random.default_rng(0))
+    assert layer.bias is None and [name for name, _ in layer.named_parameters()] == ["weight"]
+    x = np.arange(3.0)
+    np.testing.assert_allclose(layer(x).data, layer.weight.data @ x, rtol=1e-15)
+
+
+def test_a_linear_layer_takes_one_sample_or_a_batch():
+    layer = Linear(3, 2, rng=np.random.default_rng(0))
     batch = np.random.default_rng(1).normal(size=(5, 3))
     assert layer(batch[0]).shape == (2,)
     assert layer(batch).shape == (5, 2)
     np.testing.assert_allclose(layer(batch).data[3], layer(batch[3]).data, rtol=1e-15)
 
 
+def test_an_input_of_the_wrong_width_is_a_one_line_shape_error():
+    with pytest.raises(ShapeError, match=r"\(4,\).*\(2, 3\)") as info:
+        Linear(3, 2)(np.ones(4))
+    assert "\n" not in str(info.value)
+
+
 @given(n_in=st.integers(1, 50), n_out=st.integers(1, 5), seed=st.integers(0, 2**32 - 1))
 def test_initial_weights_lie_within_one_over_root_fan_in(n_in, n_out, seed):
-    layer = Layer(n_in, n_out, rng=np.random.default_rng(seed))
-    assert layer.weight.shape == (n_in, n_out) and layer.bias.shape == (n_out,)
+    layer = Linear(n_in, n_out, rng=np.random.default_rng(seed))
+    assert layer.weight.shape == (n_out, n_in) and layer.bias.shape == (n_out,)
     for p in layer.parameters():
         assert np.all(np.abs(p.data) <= 1 / np.sqrt(n_in))
 
@@ -45,12 +59,30 @@ def test_the_seed_decides_the_initial_weights():
         assert not np.array_equal(a.data, c.data)
 
 
+def test_the_notes_network_keeps_its_seeded_weights():
+    """Weights are drawn in (n_in, n_out) order and stored transposed: the division run's start is unchanged."""
+    rng = np.random.default_rng(0)
+    drawn = rng.uniform(-1 / np.sqrt(2), 1 / np.sqrt(2), size=(2, 1)), rng.uniform(-1 / np.sqrt(2), 1 / np.sqrt(2), 1)
+    net = MLP([2, 1], seed=0)
+    np.testing.assert_array_equal(net.layers[0].weight.data, drawn[0].T)
+    np.testing.assert_array_equal(net.layers[0].bias.data, drawn[1])
+
+
 def test_mlp_parameters_are_every_weight_and_bias_input_layer_first():
     net = MLP([2, 3, 4, 1], seed=0)
     shapes = [p.shape for p in net.parameters()]
-    assert shapes == [(2, 3), (3,), (3, 4), (4,), (4, 1), (1,)]
+    assert shapes == [(3, 2), (3,), (4, 3), (4,), (1, 4), (1,)]
     assert all(p.is_leaf and p.requires_grad for p in net.parameters())
     assert net.sizes == [2, 3, 4, 1]
+
+
+def test_an_mlp_is_named_like_pytorchs_sequential_of_linear_and_activation():
+    net = MLP([2, 3, 1], seed=0)
+    assert list(net.state_dict()) == ["0.weight", "0.bias", "2.weight", "2.bias"]
+    assert [type(m) for m in net] == [Linear, Sigmoid, Linear, Sigmoid]
+    logits = MLP([4, 8, 8, 3], activation="relu", output=None, seed=0)
+    assert [type(m) for m in logits] == [Linear, ReLU, Linear, ReLU, Linear]
+    assert [type(m) for m in MLP([1, 2, 1], activation=Tanh, output=None)] == [Linear, Tanh, Linear]
 
 
 def test_the_notes_network_is_one_layer_with_two_inputs_and_one_output():
@@ -58,11 +90,35 @@ def test_the_notes_network_is_one_layer_with_two_inputs_and_one_output():
     assert len(net.layers) == 1 and net(np.array([0.3, 0.7])).shape == (1,)
 
 
+def test_net_is_the_last_layers_weighted_sum_before_the_output_activation():
+    net = MLP([2, 3, 1], seed=0)
+    x = np.array([0.2, -0.4])
+    np.testing.assert_array_equal(net(x).data, net.net(x).sigmoid().data)
+    logits = MLP([2, 3, 2], output=None, seed=0)
+    np.testing.assert_array_equal(logits.net(x).data, logits(x).data)
+
+
+def test_activation_modules_apply_their_function():
+    x = Value(np.array([-2.0, 0.0, 3.0]))
+    np.testing.assert_array_equal(Sigmoid()(x).data, x.sigmoid().data)
+    np.testing.assert_array_equal(Tanh()(x).data, np.tanh(x.data))
+    np.testing.assert_array_equal(ReLU()(x).data, [0.0, 0.0, 3.0])
+
+
+def test_sequential_applies_its_modules_in_turn_and_names_them_by_position():
+    seq = Sequential(Linear(2, 4), ReLU(), Linear(4, 1))
+    x = np.array([0.5, -1.0])
+    expected = seq[2](seq[0](x).relu())
+    np.testing.assert_array_equal(seq(x).data, expected.data)
+    assert list(seq.state_dict()) == ["0.weight", "0.bias", "2.weight", "2.bias"] and len(seq) == 3
+
+
 def test_an_mlp_applies_its_layers_in_turn():
     net = MLP([2, 3, 1], seed=0)
     x = np.array([0.2, -0.4])
-    hidden = sigmoid(x @ net.layers[0].weight.data + net.layers[0].bias.data)
-    out = sigmoid(hidden @ net.layers[1].weight.data + net.layers[1].bias.data)
+    first, second = net.layers
+    hidden = sigmoid(first.weight.data @ x + first.bias.data)
+    out = sigmoid(second.weight.data @ hidden + second.bias.data)
     np.testing.assert_allclose(net(x).data, out, rtol=1e-15)
 
 
@@ -117,11 +173,31 @@ def test_a_batch_gradient_is_the_mean_of_the_per_sample_gradients():
 
 
 def test_shapes_that_do_not_fit_are_refused():
-    with pytest.raises(ValueError, match="at least one input"):
-        Layer(0, 1)
-    with pytest.raises(ValueError, match="n_in, n_out"):
-        Layer.from_arrays(np.ones((2, 3)), np.ones(2))
+    with pytest.raises(ValueError, match="n_in must be >= 1"):
+        Linear(0, 1)
+    with pytest.raises(ValueError, match=r"bias must be \(n_out,\)"):
+        Linear.from_arrays(np.ones((2, 3)), np.ones(3))
     with pytest.raises(ValueError, match="layer 0 has 3 outputs"):
-        MLP.from_layers([Layer(2, 3), Layer(2, 1)])
+        MLP.from_linears([Linear(2, 3), Linear(2, 1)])
     with pytest.raises(ValueError, match="at least an input and an output"):
         MLP([2])
+
+
+@pytest.mark.parametrize("make, error, message", [
+    (lambda: MLP(["2", 1]), TypeError, "each MLP size must be an integer, got str '2'"),
+    (lambda: MLP([2.0, 1]), TypeError, "each MLP size must be an integer, got float 2.0"),
+    (lambda: MLP([2, True]), TypeError, "each MLP size must be an integer, got bool True"),
+    (lambda: MLP([2, -1]), ValueError, "each MLP size must be >= 1, got -1"),
+    (lambda: MLP(3), TypeError, "MLP sizes must be a list of integers"),
+    (lambda: MLP([2, 1], activation="gelu"), ValueError, "MLP activation must be one of sigmoid, tanh, relu"),
+    (lambda: MLP([2, 1], output=np.tanh), TypeError, "MLP output must be a name"),
+    (lambda: MLP([2, 1], seed="0"), TypeError, "MLP's seed must be an integer >= 0"),
+    (lambda: Linear(2, "3"), TypeError, "Linear's n_out must be an integer, got str '3'"),
+    (lambda: Linear(2, 3, bias="yes"), TypeError, "Linear's bias must be True or False"),
+    (lambda: Linear(2, 3, rng=0), TypeError, "Linear's rng must be a numpy Generator"),
+    (lambda: Sequential(Linear(2, 3), np.tanh), TypeError, "Sequential takes Modules, got ufunc at position 1"),
+], ids=lambda x: x if isinstance(x, str) else "")
+def test_bad_arguments_get_a_one_line_error(make, error, message):
+    with pytest.raises(error) as info:
+        make()
+    assert message in str(info.value) and "\n" not in str(info.value)

@@ -98,8 +98,8 @@ def test_sgd_finds_the_minimum_of_a_quadratic():
 
 @pytest.mark.parametrize("parameters, lr, message", [
     ([], 0.1, "no parameters"),
-    ([Value(1.0)], 0.0, "learning rate"),
-    ([Value(1.0)], -1.0, "learning rate"),
+    ([Value(1.0)], 0.0, "lr must be > 0"),
+    ([Value(1.0)], -1.0, "lr must be > 0"),
     ([Value(1.0) * 2], 0.1, "leaf"),
     ([Value(1.0, requires_grad=False)], 0.1, "leaf"),
 ], ids=["none", "zero-lr", "negative-lr", "non-leaf", "constant"])

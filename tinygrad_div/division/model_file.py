@@ -24,7 +24,7 @@ import numpy as np
 from tinygrad_div.division.data import INPUT_KINDS
 from tinygrad_div.division.divider import Divider
 from tinygrad_div.files import write_atomically
-from tinygrad_div.nn import MLP, Layer
+from tinygrad_div.nn import MLP, Linear
 
 FORMAT = "tinygrad_div.divider/1"
 #: The first bytes of every .npz file (a zip archive) and of a lone .npy array.
@@ -44,7 +44,7 @@ def save(divider: Divider, path: str | os.PathLike) -> None:
         "train_range": np.array(divider.train_range, dtype=np.float64),
     }
     for i, layer in enumerate(divider.model.layers):
-        arrays[f"weight_{i}"] = np.asarray(layer.weight.data)
+        arrays[f"weight_{i}"] = np.asarray(layer.weight.data).T  # the file keeps (n_in, n_out)
         arrays[f"bias_{i}"] = np.asarray(layer.bias.data)
     write_atomically(path, lambda file: np.savez(file, **arrays))
 
@@ -67,7 +67,7 @@ def load(path: str | os.PathLike) -> Divider:
     train_range = _float_array(arrays, "train_range", path)
     if train_range.shape != (2,) or not 0 < train_range[0] < train_range[1]:
         raise ModelFileError(f"{path}: 'train_range' must be [low, high] with 0 < low < high")
-    return Divider(MLP.from_layers(_layers(arrays, path)), inputs, (float(train_range[0]), float(train_range[1])))
+    return Divider(MLP.from_linears(_layers(arrays, path)), inputs, (float(train_range[0]), float(train_range[1])))
 
 
 def _read_arrays(path: Path) -> dict[str, np.ndarray]:
@@ -94,7 +94,7 @@ def _read_arrays(path: Path) -> dict[str, np.ndarray]:
     return arrays
 
 
-def _layers(arrays: dict[str, np.ndarray], path: Path) -> list[Layer]:
+def _layers(arrays: dict[str, np.ndarray], path: Path) -> list[Linear]:
     count = sum(1 for key in arrays if key.startswith("weight_"))
     layer_keys = {f"{kind}_{i}" for i in range(count) for kind in ("weight", "bias")}
     expected = {"format", "inputs", "train_range"} | layer_keys
@@ -108,7 +108,7 @@ def _layers(arrays: dict[str, np.ndarray], path: Path) -> list[Layer]:
         if weight.ndim != 2 or weight.shape[0] != n_in or bias.shape != weight.shape[1:]:
             raise ModelFileError(f"{path}: layer {i} has weight {weight.shape} and bias {bias.shape}, "
                                  f"expected ({n_in}, n) and (n,)")
-        layers.append(Layer.from_arrays(weight, bias))
+        layers.append(Linear.from_arrays(weight.T, bias))
         n_in = weight.shape[1]
     if n_in != 1:
         raise ModelFileError(f"{path}: the last layer has {n_in} outputs, a divider has 1")

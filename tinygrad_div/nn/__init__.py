@@ -1,5 +1,17 @@
-"""Networks built from Value nodes: layers, losses."""
+"""Networks built from Value nodes, in PyTorch's shape: modules, layers, losses, saving.
 
-from tinygrad_div.nn.layers import MLP, Layer, mse_loss
+    from tinygrad_div import nn
+    net = nn.MLP([64, 128, 10], activation="relu", output=None)
+    nn.save(net, "digits.npz"); nn.load(net, "digits.npz")
+"""
 
-__all__ = ["Layer", "MLP", "mse_loss"]
+from tinygrad_div.nn import functional
+from tinygrad_div.nn.layers import MLP, Linear, ReLU, Sequential, Sigmoid, Tanh
+from tinygrad_div.nn.losses import mse_loss
+from tinygrad_div.nn.module import Module, StateDictError
+from tinygrad_div.nn.saving import load, save
+
+__all__ = [
+    "Module", "StateDictError", "Linear", "Sigmoid", "Tanh", "ReLU", "Sequential", "MLP",
+    "mse_loss", "functional", "save", "load",
+]

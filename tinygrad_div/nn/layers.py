@@ -1,131 +1,218 @@
-"""The notes' network built from Value nodes: sigmoid layers, a stack of them, and the squared-error loss.
+"""Layers in PyTorch's shape: `Linear`, the activations, `Sequential`, and `MLP` built from them.
 
-    net = MLP([2, 1])                       # the notes' one sigmoid layer: 2 inputs, 1 output
+    net = MLP([2, 1])                                  # the notes' network: one sigmoid neuron, 2 inputs
+    net = MLP([64, 128, 10], activation="relu", output=None)   # a classifier's logits
     loss = mse_loss(net(x), target)
-    loss.backward()                         # every parameter's .grad is filled by autograd
+    loss.backward()                                    # every parameter's .grad is filled by autograd
 
-This module shares no code with `tinygrad_div.division.manual` (the notes' hand-derived
-chain rule): the two are checked against each other and against finite differences.
+`Linear` stores its weight as (n_out, n_in), as `torch.nn.Linear` does, so a
+state_dict maps one to one onto PyTorch's. This module shares no code with
+`tinygrad_div.division.manual` (the notes' hand-derived chain rule): the two are
+checked against each other and against finite differences.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import operator
+from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
 import numpy as np
 
-from tinygrad_div.engine.errors import ShapeError
 from tinygrad_div.engine.value import Value
+from tinygrad_div.nn.functional import linear
+from tinygrad_div.nn.module import Module
 
 
-class Layer:
-    """A fully connected sigmoid layer: out = σ(in @ weight + bias).
+def size_argument(what: str, value: Any) -> int:
+    """`value` as a positive int, or a one-line TypeError/ValueError naming `what`."""
+    if isinstance(value, bool) or not hasattr(value, "__index__"):
+        raise TypeError(f"{what} must be an integer, got {type(value).__name__} {value!r}")
+    value = operator.index(value)
+    if value < 1:
+        raise ValueError(f"{what} must be >= 1, got {value}")
+    return value
 
-    `weight` has shape (n_in, n_out) so a single sample (n_in,) and a batch
-    (batch, n_in) both go through the same `in @ weight`.
+
+class Linear(Module):
+    """y = x @ weightᵀ + bias, with weight (n_out, n_in) and bias (n_out,), as `torch.nn.Linear`.
+
+    Initialised as PyTorch does: weight and bias uniform in ±1/√n_in, which keeps
+    a sigmoid's input near 0, where it is steepest, whatever the width. The numbers
+    are drawn in (n_in, n_out) order, then stored transposed: the notes' network,
+    seeded, keeps the weights (and so the training run) it always had.
     """
 
-    def __init__(self, n_in: int, n_out: int, *, rng: np.random.Generator | None = None) -> None:
-        if n_in < 1 or n_out < 1:
-            raise ValueError(f"a layer needs at least one input and one output, got {n_in} -> {n_out}")
+    def __init__(self, n_in: int, n_out: int, bias: bool = True, *, rng: np.random.Generator | None = None) -> None:
+        n_in, n_out = size_argument("Linear's n_in", n_in), size_argument("Linear's n_out", n_out)
+        if not isinstance(bias, (bool, np.bool_)):
+            raise TypeError(f"Linear's bias must be True or False, got {type(bias).__name__} {bias!r}")
+        if rng is not None and not isinstance(rng, np.random.Generator):
+            raise TypeError(f"Linear's rng must be a numpy Generator (np.random.default_rng(seed)), got {rng!r}")
         rng = np.random.default_rng() if rng is None else rng
-        # PyTorch's default for linear layers: uniform in ±1/√fan_in keeps σ's input
-        # near 0, where the sigmoid is steepest, whatever the layer width.
         bound = 1.0 / np.sqrt(n_in)
-        self.weight = Value(rng.uniform(-bound, bound, size=(n_in, n_out)))
-        self.bias = Value(rng.uniform(-bound, bound, size=n_out))
+        self.weight = Value(np.ascontiguousarray(rng.uniform(-bound, bound, size=(n_in, n_out)).T))
+        self.bias = Value(rng.uniform(-bound, bound, size=n_out)) if bias else None
 
     @classmethod
-    def from_arrays(cls, weight: Any, bias: Any) -> Layer:
-        """A layer with the given weight (n_in, n_out) and bias (n_out,), copied."""
-        weight, bias = np.array(weight, dtype=np.float64), np.array(bias, dtype=np.float64)
-        if weight.ndim != 2 or bias.shape != (weight.shape[1],):
-            raise ValueError(f"weight must be (n_in, n_out) and bias (n_out,), got {weight.shape} and {bias.shape}")
+    def from_arrays(cls, weight: Any, bias: Any = None) -> Linear:
+        """A layer with the given weight (n_out, n_in) and bias (n_out,) or None, copied."""
+        weight = np.array(weight, dtype=np.float64)
+        if weight.ndim != 2 or 0 in weight.shape:
+            raise ValueError(f"Linear's weight must be (n_out, n_in) with both >= 1, got shape {weight.shape}")
         layer = cls.__new__(cls)
-        layer.weight, layer.bias = Value(weight), Value(bias)
+        layer.weight = Value(weight)
+        layer.bias = None
+        if bias is not None:
+            bias = np.array(bias, dtype=np.float64)
+            if bias.shape != weight.shape[:1]:
+                raise ValueError(f"Linear's bias must be (n_out,) = {weight.shape[:1]}, got shape {bias.shape}")
+            layer.bias = Value(bias)
         return layer
 
     @property
     def n_in(self) -> int:
-        return self.weight.shape[0]
+        return self.weight.shape[1]
 
     @property
     def n_out(self) -> int:
-        return self.weight.shape[1]
+        return self.weight.shape[0]
 
-    def __call__(self, x: Any) -> Value:
-        return self.net(x).sigmoid()
+    def forward(self, x: Any) -> Value:
+        """One sample (n_in,) or a batch (..., n_in) to (n_out,) or (..., n_out)."""
+        return linear(x, self.weight, self.bias)
 
-    def net(self, x: Any) -> Value:
-        """The weighted sum before the sigmoid, net = in @ weight + bias (the notes' net_x)."""
-        if not isinstance(x, Value):
-            x = Value(x, requires_grad=False)
-        return x @ self.weight + self.bias
-
-    def parameters(self) -> list[Value]:
-        return [self.weight, self.bias]
-
-    def __repr__(self) -> str:
-        return f"Layer({self.n_in} -> {self.n_out}, sigmoid)"
+    def extra_repr(self) -> str:
+        return f"n_in={self.n_in}, n_out={self.n_out}, bias={self.bias is not None}"
 
 
-class MLP:
-    """Sigmoid layers applied in turn; `sizes` = [n_inputs, hidden..., n_outputs].
+class Sigmoid(Module):
+    """y = σ(x) = 1 / (1 + e^−x), elementwise."""
 
-    `MLP([2, 1])` is the notes' single neuron; `MLP([2, 8, 1])` adds one hidden layer.
+    def forward(self, x: Value) -> Value:
+        return x.sigmoid()
+
+
+class Tanh(Module):
+    """y = tanh(x), elementwise."""
+
+    def forward(self, x: Value) -> Value:
+        return x.tanh()
+
+
+class ReLU(Module):
+    """y = max(x, 0), elementwise (gradient 0 at x = 0, as PyTorch)."""
+
+    def forward(self, x: Value) -> Value:
+        return x.relu()
+
+
+#: The activations `MLP` takes by name.
+ACTIVATIONS: dict[str, type[Module]] = {"sigmoid": Sigmoid, "tanh": Tanh, "relu": ReLU}
+
+
+class Sequential(Module):
+    """Modules applied in turn; their parameters are named "0.weight", "1.bias"... as in PyTorch."""
+
+    def __init__(self, *modules: Module) -> None:
+        for i, module in enumerate(modules):
+            if not isinstance(module, Module):
+                raise TypeError(f"Sequential takes Modules, got {type(module).__name__} at position {i}")
+        self.modules = list(modules)
+
+    def named_children(self):
+        for i, module in enumerate(self.modules):
+            yield str(i), module
+
+    def __getitem__(self, i: int) -> Module:
+        return self.modules[i]
+
+    def __len__(self) -> int:
+        return len(self.modules)
+
+    def __iter__(self):
+        return iter(self.modules)
+
+    def forward(self, x: Any) -> Any:
+        for module in self.modules:
+            x = module(x)
+        return x
+
+
+Activation = str | Callable[[], Module] | None
+
+
+class MLP(Sequential):
+    """Linear layers with an activation between them and an `output` activation after the last.
+
+    `sizes` = [n_inputs, hidden..., n_outputs]. The defaults are the notes' network,
+    sigmoids throughout: `MLP([2, 1])` is the notes' single neuron, `MLP([2, 8, 1])`
+    adds a hidden layer. `activation` and `output` are "sigmoid", "tanh", "relu", a
+    Module class, or None (no activation: the output is the last layer's net, e.g. logits).
+    As a Sequential, `MLP([2, 8, 1])` has the state_dict keys of PyTorch's
+    `Sequential(Linear(2, 8), Sigmoid(), Linear(8, 1), Sigmoid())`: "0.weight", ..., "2.bias".
     """
 
-    def __init__(self, sizes: Sequence[int], *, seed: int | None = None) -> None:
-        sizes = list(sizes)
+    def __init__(self, sizes: Sequence[int], activation: Activation = "sigmoid", output: Activation = "sigmoid",
+                 *, seed: int | None = None) -> None:
+        if isinstance(sizes, (str, bytes)) or not isinstance(sizes, Iterable):
+            raise TypeError(f"MLP sizes must be a list of integers [n_inputs, ..., n_outputs], got {sizes!r}")
+        sizes = [size_argument("each MLP size", n) for n in sizes]
         if len(sizes) < 2:
             raise ValueError(f"an MLP needs at least an input and an output size, got {sizes}")
+        if seed is not None and (isinstance(seed, bool) or not hasattr(seed, "__index__") or seed < 0):
+            raise TypeError(f"MLP's seed must be an integer >= 0 or None, got {seed!r}")
         rng = np.random.default_rng(seed)
-        self.layers = [Layer(n_in, n_out, rng=rng) for n_in, n_out in zip(sizes, sizes[1:])]
+        layers = [Linear(n_in, n_out, rng=rng) for n_in, n_out in zip(sizes, sizes[1:])]
+        self._build(layers, activation, output)
 
     @classmethod
-    def from_layers(cls, layers: Sequence[Layer]) -> MLP:
-        """An MLP made of existing layers, each one's outputs feeding the next one's inputs."""
+    def from_linears(cls, layers: Sequence[Linear], activation: Activation = "sigmoid",
+                     output: Activation = "sigmoid") -> MLP:
+        """An MLP made of existing Linear layers, each one's outputs feeding the next one's inputs."""
         layers = list(layers)
-        if not layers:
-            raise ValueError("an MLP needs at least one layer")
+        if not layers or not all(isinstance(layer, Linear) for layer in layers):
+            raise TypeError(f"an MLP is made of at least one Linear layer, got {layers!r}")
         for i, (lower, upper) in enumerate(zip(layers, layers[1:])):
             if lower.n_out != upper.n_in:
                 raise ValueError(f"layer {i} has {lower.n_out} outputs but layer {i + 1} takes {upper.n_in} inputs")
         net = cls.__new__(cls)
-        net.layers = layers
+        net._build(layers, activation, output)
         return net
+
+    def _build(self, layers: list[Linear], activation: Activation, output: Activation) -> None:
+        _activation(activation, "activation")  # checked even when no hidden layer uses it
+        modules: list[Module] = []
+        for i, layer in enumerate(layers):
+            last = i == len(layers) - 1
+            act = _activation(output if last else activation, "output" if last else "activation")
+            modules += [layer] if act is None else [layer, act]
+        Sequential.__init__(self, *modules)
+        self.layers = layers  # the same objects as in `modules`; named_children lists only `modules`
+        self.output_activation = output is not None
 
     @property
     def sizes(self) -> list[int]:
         return [self.layers[0].n_in] + [layer.n_out for layer in self.layers]
 
-    def __call__(self, x: Any) -> Value:
-        return self.net(x).sigmoid()
-
     def net(self, x: Any) -> Value:
-        """The last layer's weighted sum before its sigmoid: the network's output is σ of this."""
-        for layer in self.layers[:-1]:
-            x = layer(x)
-        return self.layers[-1].net(x)
+        """The last layer's weighted sum before the output activation (the notes' net: net = w·x + b)."""
+        modules = self.modules[:-1] if self.output_activation else self.modules
+        for module in modules:
+            x = module(x)
+        return x
 
-    def parameters(self) -> list[Value]:
-        """Every weight and bias, input layer first (the order `optim.SGD` and model files use)."""
-        return [p for layer in self.layers for p in layer.parameters()]
-
-    def __repr__(self) -> str:
-        return f"MLP({self.sizes}, sigmoid)"
+    def extra_repr(self) -> str:
+        return f"sizes={self.sizes}"
 
 
-def mse_loss(prediction: Value, target: Any) -> Value:
-    """Mean squared error, mean((prediction − target)²), for a target of the prediction's shape (or a number).
-
-    The notes' error is E = ½·cost² per sample; the mean drops the ½ (and averages a
-    batch), which only rescales the gradient, i.e. the learning rate.
-    """
-    target_shape = np.shape(target.data if isinstance(target, Value) else target)
-    if target_shape not in ((), prediction.shape):
-        # e.g. (n, 1) against (n,) would broadcast to (n, n): every prediction against every target
-        raise ShapeError(f"mse_loss: prediction of shape {prediction.shape} and target of shape {target_shape} "
-                         "differ; broadcasting them would compare every prediction with every target")
-    return ((prediction - target) ** 2).mean()
+def _activation(spec: Activation, what: str) -> Module | None:
+    if spec is None:
+        return None
+    if isinstance(spec, str):
+        if spec not in ACTIVATIONS:
+            raise ValueError(f"MLP {what} must be one of {', '.join(ACTIVATIONS)} or None, got {spec!r}")
+        return ACTIVATIONS[spec]()
+    if isinstance(spec, type) and issubclass(spec, Module):
+        return spec()
+    raise TypeError(f"MLP {what} must be a name ({', '.join(ACTIVATIONS)}), a Module class or None, got {spec!r}")

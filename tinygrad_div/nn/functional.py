@@ -1,0 +1,67 @@
+"""Functions of Values that layers and losses are built from (PyTorch's `torch.nn.functional`)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from tinygrad_div.engine.function import Function
+from tinygrad_div.engine.value import Value
+
+
+class Affine(Function):
+    """y = x @ Wᵀ + b for W (n_out, n_in), x (n_in,) or (..., n_in);  dL/dx = G @ W, dL/dW = Gᵀx, dL/db = G
+
+    One op rather than three (transpose, matmul, add): a layer costs one graph node.
+    The product is taken with Wᵀ copied to a C-contiguous array, because BLAS rounds
+    differently by memory layout: this way a layer stored (n_out, n_in), as PyTorch
+    stores it, computes bit for bit what the notes' (n_in, n_out) layer computed.
+    """
+
+    twice_differentiable = True
+
+    @staticmethod
+    def forward(ctx, x, w, b):
+        if type(x) is float or w.ndim != 2 or x.shape[-1] != w.shape[1]:
+            raise ValueError(f"linear: input of shape {np.shape(x)} does not match weight of shape {w.shape}: "
+                             f"its last axis must have n_in = {w.shape[1] if w.ndim == 2 else '?'} elements")
+        wt = np.ascontiguousarray(w.T)
+        ctx.save_for_backward(x, wt)
+        return x @ wt + b
+
+    @staticmethod
+    def backward(ctx, grad):
+        x, wt = ctx.saved_tensors
+        need_x, need_w, _ = ctx.needs_input_grad
+        grad_x = grad @ wt.T if need_x else None
+        grad_w = None
+        if need_w:
+            # a sample (n_in,) is a batch of one; leading axes are one batch (the rows of Gᵀx)
+            rows_x = x.reshape((-1, x.shape[-1]))
+            rows_g = grad.reshape((-1, grad.shape[-1]))
+            grad_w = (rows_x.T @ rows_g).T
+        return grad_x, grad_w, grad  # the engine sums b's gradient over the batch axes
+
+    @staticmethod
+    def example_params(x_shape, w_shape, b_shape):
+        """check_op draws broadcastable shapes: those of a layer, x (..., n_in), W (n_out, n_in), are kept."""
+        if len(x_shape) < 1 or len(w_shape) != 2 or x_shape[-1] != w_shape[1]:
+            return []
+        out_shape = (*x_shape[:-1], w_shape[0])
+        try:
+            fits = np.broadcast_shapes(out_shape, b_shape) == out_shape
+        except ValueError:
+            fits = False
+        return [{}] if fits else []
+
+    @classmethod
+    def saved_values(cls, ctx, inputs, output):
+        x, w, _ = inputs
+        return (x if isinstance(x, Value) else Value(x, requires_grad=False),
+                w.T if isinstance(w, Value) else Value(np.asarray(w).T, requires_grad=False))
+
+
+def linear(x: Any, weight: Value, bias: Value | None = None) -> Value:
+    """y = x @ weightᵀ + bias, weight (n_out, n_in), as `torch.nn.functional.linear`."""
+    return Affine.apply(x, weight, 0.0 if bias is None else bias)
