@@ -10,7 +10,9 @@ from tinygrad_div.engine.function import Function
 from tinygrad_div.engine.value import Value
 
 
-class Affine(Function):
+# Not in the registry yet: its inputs are (N, n_in), (n_out, n_in), (n_out,), which check_op's
+# "broadcast" shapes rarely draw; tests/nn/test_functional.py checks it to second order meanwhile.
+class Affine(Function, register=False):
     """y = x @ Wᵀ + b for W (n_out, n_in), x (n_in,) or (..., n_in);  dL/dx = G @ W, dL/dW = Gᵀx, dL/db = G
 
     One op rather than three (transpose, matmul, add): a layer costs one graph node.
@@ -54,6 +56,11 @@ class Affine(Function):
         except ValueError:
             fits = False
         return [{}] if fits else []
+
+    @staticmethod
+    def to_onnx(ctx, g, x, w, b):
+        """ONNX: MatMul(x, Transpose(W)) + b, which takes a sample (n_in,) as well as a batch (Gemm does not)."""
+        return g.op("Add", g.op("MatMul", x, g.op("Transpose", w, perm=[1, 0])), b)
 
     @classmethod
     def saved_values(cls, ctx, inputs, output):
