@@ -364,7 +364,8 @@ def test_layers_must_fit_together():
 
 
 def test_the_hand_derived_layer_names_its_parameters_as_the_autograd_layer_does():
+    """Same names; the notes' weight is (n_in, n_out), Linear's is PyTorch's (n_out, n_in), its transpose."""
     hand, value = manual.network([2, 3], seed=0), MLP([2, 3], seed=0).layers[0]
-    for name in ("weight", "bias"):
-        assert np.shape(getattr(hand, name)) == np.shape(getattr(value, name).data)
+    assert np.shape(hand.weight) == (2, 3) and value.weight.shape == (3, 2)
+    assert np.shape(hand.bias) == value.bias.shape == (3,)
     assert not hasattr(hand, "weights")
