@@ -208,6 +208,19 @@ def targets_table(rows: list[dict], framework: str = "tinygrad_div") -> str:
     return "\n".join(lines)
 
 
+#: What the tables measure and how to reproduce them; the top of every report (benchmarks/README.md).
+INTRODUCTION = [
+    "tinygrad_div against PyTorch, MyGrad, HIPS autograd and micrograd, each next to a hand-written floor",
+    "(numpy with manual derivatives; plain Python floats for W1/W5). Workloads: W1 the notes' 2-8-1 network,",
+    "per-sample SGD; W2 a 2-64-64-1 network, batches of 256; W3 a chain of N sigmoids; W4 one multiply of",
+    "3-element arrays, forward and backward; W5 a micrograd-style scalar 2-16-16-1 MLP. A ratio is the median of",
+    "per-round ratios to the floor, measured in alternation, so it holds on a busy machine where absolute times",
+    "drift. Regenerate this page with `pip install -e \".[bench]\" && python -m benchmarks.run --output",
+    "benchmarks/README.md`; `python -m benchmarks.per_op` prints the per-op overhead and",
+    "`python -m benchmarks.profile W5` a profile.",
+]
+
+
 def render(rows: list[dict], info: dict[str, str], runtime: dict, command: str, elapsed: float) -> str:
     """The whole markdown report."""
     blas_env = ", ".join(f"{k}={runtime.get(k, 'unset')}" for k in
@@ -215,6 +228,8 @@ def render(rows: list[dict], info: dict[str, str], runtime: dict, command: str, 
     peers = ", ".join(f"{peer} {info[peer]}" for peer in PEERS)
     return "\n".join([
         "# Benchmark results",
+        "",
+        *INTRODUCTION,
         "",
         f"Command: `{command}` (wall time {elapsed / 60:.1f} min)" if elapsed >= 120
         else f"Command: `{command}` (wall time {elapsed:.0f} s)",

@@ -3,7 +3,7 @@
     python -m benchmarks.run                              # everything (~10 min on 2 cores)
     python -m benchmarks.run --quick                      # tiny sizes, one round: a smoke run
     python -m benchmarks.run --only W1,W4 --frameworks tinygrad_div,torch
-    python -m benchmarks.run --output benchmarks/RESULTS.md
+    python -m benchmarks.run --output benchmarks/README.md
 
 Every measuring process gets OMP/OPENBLAS/MKL_NUM_THREADS=1 (see --blas-threads)
 before numpy loads; OPENBLAS_CORETYPE is passed through as found and recorded.
