@@ -111,20 +111,23 @@ def _trace(model: Any, examples: list[np.ndarray], names: dict[int, str],
     """The graph of the model on the examples, with every tensor's dims; and the batch input's index."""
     batched = [i for i, x in enumerate(examples) if x.ndim > 0]
     if not dynamic_batch or not batched:
-        inputs, outputs = tracing.run(model, examples)
-        first = tracing.walk(inputs, outputs, names)
-        tracing.static_dims(first)
-        return first, None
+        # a second run on the rows rolled by one: constants that change with the data are refused
+        rolled = [np.roll(x, 1, axis=0) if x.ndim else x for x in examples]
+        traces = [tracing.walk(*tracing.run(model, xs), names) for xs in (examples, rolled)]
+        tracing.same_constants(traces)
+        tracing.static_dims(traces[0])
+        return traces[0], None
     sizes = {examples[i].shape[0] for i in batched}
     if len(sizes) != 1:
         raise ExportError(f"with dynamic_batch, every input's axis 0 is the batch, but the examples have sizes "
                           f"{sorted(sizes)} there; export with dynamic_batch=False")
-    n = max(2, sizes.pop())  # not 1: a batch of one broadcasts where a larger one would not
-    traces, sizes = [], [n, n + 1, 2 * n + 1]
-    for size in sizes:
-        rows = np.arange(size) % examples[batched[0]].shape[0]
+    count = sizes.pop()
+    n = max(2, count)  # not 1: a batch of one broadcasts where a larger one would not
+    traces, batch_sizes = [], [n, n + 1, 2 * n + 1]
+    for shift, size in enumerate(batch_sizes):
+        rows = (np.arange(size) + shift) % count  # the examples' rows, from a different one each run
         resized = [x[rows] if i in batched else x for i, x in enumerate(examples)]
-        inputs, outputs = tracing.run(model, resized)
-        traces.append(tracing.walk(inputs, outputs, names))
-    tracing.symbolic_dims(traces, sizes)
+        traces.append(tracing.walk(*tracing.run(model, resized), names))
+    tracing.symbolic_dims(traces, batch_sizes)
+    tracing.same_constants(traces)
     return traces[0], batched[0]

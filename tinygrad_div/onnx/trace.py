@@ -101,8 +101,11 @@ def walk(inputs: list[Value], outputs: list[Value], names: dict[int, str]) -> Tr
             ref = Ref("input", x.data)
         elif isinstance(x, Value) and x.requires_grad:
             ref = Ref("parameter", x.data, name=names.get(id(x), ""))
+        elif isinstance(x, Value):
+            ref = Ref("constant", x.data)
         else:
-            ref = Ref("constant", x.data if isinstance(x, Value) else to_data(x))
+            raw = np.asarray(x)
+            ref = Ref("constant", raw if raw.dtype == bool else to_data(x))  # masks stay masks
         keep.append(x)
         index[id(x)] = len(refs)
         refs.append(ref)
@@ -139,6 +142,24 @@ def symbolic_dims(traces: list[Trace], sizes: list[int]) -> None:
             raise ExportError(f"{what} of shape {shapes[0]} depends on the batch size (computed from the inputs "
                               "under no_grad(), or from their shape?); export with dynamic_batch=False")
         a.dims = tuple(_dim(column, sizes) for column in zip(*shapes))
+
+
+def same_constants(traces: list[Trace]) -> None:
+    """Refuse constants whose values differ between runs on different data: a comparison mask (comparisons
+    are not recorded), or a number computed from the inputs under no_grad(), would be frozen in the graph."""
+    first = traces[0]
+    for other in traces[1:]:
+        if len(other.refs) != len(first.refs):
+            raise ExportError("the model records a different graph for other input values (control flow on "
+                              "the data?); it cannot export")
+        for k, (a, b) in enumerate(zip(first.refs, other.refs)):
+            if a.kind != "constant" or np.shape(a.data) != np.shape(b.data):
+                continue
+            if not np.array_equal(a.data, b.data, equal_nan=np.asarray(a.data).dtype.kind == "f"):
+                user = next((r for r in first.refs if k in r.parents), None)
+                where = f" into {user.op.__name__} ({created_at(user)})" if user is not None else ""
+                raise ExportError(f"a constant{where} changes with the input values: a comparison mask or a "
+                                  "number computed from the inputs under no_grad() cannot export")
 
 
 def _dim(sizes_seen: tuple[int, ...], batch_sizes: list[int]) -> int | Dim:
