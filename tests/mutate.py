@@ -1,0 +1,301 @@
+"""Mutation testing of the gradient code: does the suite catch a wrong backward rule?
+
+    python tests/mutate.py                 # every mutant, against the suite as it is
+    python tests/mutate.py --only pow-     # the mutants whose id starts with "pow-"
+    python tests/mutate.py --tests-from REV   # the same mutants against the tests of commit REV
+    python tests/mutate.py --list
+
+Each mutant is one hand-written textual change to one file of a backward rule
+(tinygrad_div/engine/ops/) or of the engine's gradient bookkeeping (autograd, function,
+value). The runner copies the repository to a temporary directory once, then for each
+mutant: applies the change, runs the relevant tests (`pytest -x -q`, hypothesis in its
+deterministic "ci" profile), records killed (the suite failed) or survived, and restores
+the file. The unmutated copy must pass first, or every mutant would look killed.
+
+A mutant whose original text is not found exactly once stops the run with an error
+naming it: when the code changes, the mutant is rewritten rather than silently skipped.
+A development tool (docs/mutation.md), not part of CI; it is not collected by pytest.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+TESTS = ["tests/engine", "tests/nn", "tests/test_gradcheck.py", "tests/test_testing.py", "tests/test_anomaly.py"]
+TIMEOUT = 600  # seconds; a mutant that hangs the suite counts as killed
+
+
+@dataclass(frozen=True)
+class Mutant:
+    id: str
+    path: str  # relative to the repository root
+    original: str  # must occur exactly once in the file
+    mutated: str
+    why: str  # what a user would get wrong
+
+
+OPS = "tinygrad_div/engine/ops/"
+ENGINE = "tinygrad_div/engine/"
+
+MUTANTS = [
+    # -- arithmetic -------------------------------------------------------------------------
+    Mutant("add-b", OPS + "arithmetic.py", "        return grad, grad\n", "        return grad, grad * 0.5\n",
+           "Add's second gradient halved"),
+    Mutant("sub-sign", OPS + "arithmetic.py", "        return grad, -grad\n", "        return grad, grad\n",
+           "Sub's second gradient with the wrong sign"),
+    Mutant("neg-sign", OPS + "arithmetic.py", "        return (-grad,)\n", "        return (grad,)\n",
+           "Neg passing the gradient through unchanged"),
+    Mutant("mul-swap", OPS + "arithmetic.py", "return grad * b, grad * a", "return grad * a, grad * b",
+           "Mul's two gradients swapped"),
+    Mutant("div-a", OPS + "arithmetic.py", "grad_a = divide(grad, b)", "grad_a = divide(grad, a)",
+           "Div's first gradient divided by the wrong operand"),
+    Mutant("div-b-sign", OPS + "arithmetic.py", "divide(-grad_a * a, b)", "divide(grad_a * a, b)",
+           "Div's second gradient with the wrong sign"),
+    Mutant("pow-a-scalar", OPS + "arithmetic.py", "grad_a = 0.0 if b == 0.0 else grad * b * power(a, b - 1.0)",
+           "grad_a = 0.0 if b == 0.0 else grad * b * power(a, b)", "Pow's base gradient off by one in the exponent"),
+    Mutant("pow-a-zero-exponent", OPS + "arithmetic.py", "grad_a = 0.0 if b == 0.0 else",
+           "grad_a = grad * b * power(a, b - 1.0) if b == 0.0 else", "a**0 at a = 0 gives 0·inf = nan"),
+    Mutant("pow-a-array", OPS + "arithmetic.py",
+           "            else:\n                grad_a = grad * b * power(a, b - 1.0)\n",
+           "            else:\n                grad_a = grad * power(a, b - 1.0)\n",
+           "Pow's base gradient for array exponents without the factor b"),
+    Mutant("pow-a-array-zero", OPS + "arithmetic.py", "            if zero.any():", "            if False:",
+           "a**zeros(n) at a = 0 gives nan (the issue's bug 2)"),
+    Mutant("pow-a-recorded", OPS + "arithmetic.py", "power(a + ((raw(a) == 0.0) & (raw(b) == 0.0)), b - 1.0)",
+           "power(a + (raw(a) == 0.0), b - 1.0)", "recorded base gradient shifted at a = 0 for any b"),
+    Mutant("pow-a-recorded-constant-zero", OPS + "arithmetic.py",
+           "        elif not b.requires_grad and not np.any(b.data):  # a constant zero exponent, recorded\n"
+           "            grad_a = grad * 0.0\n", "",
+           "recorded a**0 at a = 0: 0·inf"),
+    Mutant("pow-b-base-zero", OPS + "arithmetic.py", "np.log(a + ((raw(a) == 0.0) & (raw(b) >= 0.0)))",
+           "np.log(a)", "exponent gradient at base 0 is 0·(-inf) = nan (the issue's bug 1)"),
+    Mutant("pow-b-negative-base", OPS + "arithmetic.py", "np.log(a + ((raw(a) == 0.0) & (raw(b) >= 0.0)))",
+           "np.log(np.abs(a) + ((raw(a) == 0.0) & (raw(b) >= 0.0)))",
+           "exponent gradient finite for a negative base (PyTorch: nan)"),
+    Mutant("pow-b-zero-exponent", OPS + "arithmetic.py", "(raw(b) >= 0.0)))", "(raw(b) > 0.0)))",
+           "0**0's exponent gradient -inf"),
+    Mutant("pow-b-factor", OPS + "arithmetic.py", "grad_b = grad * out * np.log", "grad_b = grad * np.log",
+           "exponent gradient without the factor a^b"),
+    Mutant("numeric-raw", OPS + "_numeric.py", "return x.data if isinstance(x, Value) else x",
+           'return getattr(x, "data", x)', "raw() reading an ndarray's memoryview (the issue's bug 1)"),
+    Mutant("numeric-exact-powers", OPS + "_numeric.py", "        if where.any():\n", "        if False:\n",
+           "array exponents 2, 0.5, -1 off by one bit from scalar ones"),
+    # -- elementwise ------------------------------------------------------------------------
+    Mutant("exp", OPS + "elementwise.py", "        return grad * out\n", "        return grad * out * out\n",
+           "Exp's gradient squared"),
+    Mutant("log", OPS + "elementwise.py", "        return divide(grad, a)\n", "        return divide(grad, a * a)\n",
+           "Log's gradient 1/a²"),
+    Mutant("sigmoid", OPS + "elementwise.py", "        out *= r  # in place on arrays (one temporary, not three); "
+           "a plain product on floats and Values\n        out *= r\n",
+           "        out *= r  # in place on arrays (one temporary, not three); a plain product on floats and Values\n",
+           "Sigmoid's gradient missing a factor r"),
+    Mutant("sigmoid-second-order", OPS + "elementwise.py", "return _logistic_parts(inputs[0])",
+           "return _logistic_parts(inputs[0].detach())", "Sigmoid's second derivative lost (saved values constant)"),
+    Mutant("tanh", OPS + "elementwise.py", "return grad * 4.0 * z * r * r", "return grad * 2.0 * z * r * r",
+           "Tanh's gradient halved"),
+    Mutant("relu-scalar-kink", OPS + "elementwise.py", "passes = a > 0.0 or a != a", "passes = a >= 0.0 or a != a",
+           "ReLU' at 0 is 1 for scalars (PyTorch: 0)"),
+    Mutant("relu-array-kink", OPS + "elementwise.py", "ctx.save_for_backward(out != 0.0)",
+           "ctx.save_for_backward(a >= 0.0)", "ReLU' at 0 is 1 for arrays (PyTorch: 0)"),
+    Mutant("relu-array-nan", OPS + "elementwise.py", "ctx.save_for_backward(out != 0.0)",
+           "ctx.save_for_backward(a > 0.0)", "ReLU' at nan is 0 for arrays, 1 for scalars"),
+    Mutant("relu-backward", OPS + "elementwise.py", "        return grad * mask\n", "        return grad\n",
+           "ReLU passing every gradient"),
+    Mutant("abs-scalar-zero", OPS + "elementwise.py", "(-1.0 if a < 0.0 else 0.0)", "(-1.0 if a < 0.0 else 1.0)",
+           "Abs' at 0 is 1 for scalars (PyTorch: 0)"),
+    Mutant("abs-array-zero", OPS + "elementwise.py", "        sign = np.sign(a)\n",
+           "        sign = np.where(a < 0.0, -1.0, 1.0)\n", "Abs' at 0 is 1 for arrays (PyTorch: 0)"),
+    Mutant("abs-array-nan", OPS + "elementwise.py",
+           "        np.copyto(sign, 0.0, where=sign != sign)  # np.sign(nan) is nan\n",
+           "", "Abs' at nan is nan for arrays, 0 for scalars (the issue's bug 3)"),
+    Mutant("abs-backward", OPS + "elementwise.py", "        return grad * sign\n", "        return grad * abs(sign)\n",
+           "Abs' always positive"),
+    # -- reductions, shapes, indexing, matmul -------------------------------------------------
+    Mutant("sum-spread", OPS + "reduce.py", "return _spread(grad, ctx.kept_shape, ctx.input_shape)",
+           "return _spread(grad * 2.0, ctx.kept_shape, ctx.input_shape)", "Sum's gradient doubled"),
+    Mutant("mean-count", OPS + "reduce.py", "return _spread(divide(grad, ctx.count), ctx.kept_shape, ctx.input_shape)",
+           "return _spread(grad, ctx.kept_shape, ctx.input_shape)", "Mean's gradient not divided by n"),
+    Mutant("transpose-inverse", OPS + "shape.py", "inverse = None if ctx.axes is None else tuple(np.argsort(ctx.axes))",
+           "inverse = ctx.axes", "Transpose's gradient permuted forwards, not back"),
+    Mutant("getitem-repeated", OPS + "shape.py", "    np.add.at(out, index, grad)\n", "    out[index] = grad\n",
+           "repeated indices overwrite instead of adding up"),
+    Mutant("scatter-raw-index", OPS + "shape.py", "else grad[ctx.index]", "else grad",
+           "ScatterAdd's raw backward ignores its index (second order through indexing)"),
+    Mutant("scatter-recorded-index", OPS + "shape.py", "GetItem.apply(grad, index=ctx.index) if isinstance",
+           "GetItem.apply(grad, index=slice(None)) if isinstance",
+           "ScatterAdd's recorded backward ignores its index (third order through indexing)"),
+    Mutant("sum-to-shape", OPS + "shape.py", "if n == 1 and x.shape[lead + i] != 1)",
+           "if n == 1 and x.shape[lead + i] != 1 and i > 0)",
+           "broadcast gradient not summed over a first stretched axis"),
+    Mutant("matmul-1d-swap", OPS + "linalg.py",
+           "return (grad * b if need_a else None), (grad * a if need_b else None)",
+           "return (grad * a if need_a else None), (grad * b if need_b else None)",
+           "the two gradients of a 1-D · 1-D matmul (a dot product) swapped"),
+    Mutant("matmul-a-transpose", OPS + "linalg.py", "grad_a = grad @ b.swapaxes(-1, -2) if need_a",
+           "grad_a = grad @ b if need_a", "dL/dA = G @ B instead of G @ Bᵀ"),
+    Mutant("matmul-b-transpose", OPS + "linalg.py", "grad_b = a.swapaxes(-1, -2) @ grad if need_b",
+           "grad_b = a @ grad if need_b", "dL/dB = A @ G instead of Aᵀ @ G"),
+    Mutant("matmul-vector-b", OPS + "linalg.py", "grad = grad.reshape((*grad.shape, 1))",
+           "grad = grad.reshape((*grad.shape[:-1], 1, grad.shape[-1])) if grad.ndim > 1 else grad.reshape((1, -1))",
+           "matrix · vector: the gradient's unit axis in the wrong place"),
+    # -- the engine's gradient bookkeeping ------------------------------------------------------
+    Mutant("leaf-accumulate", ENGINE + "autograd.py", "                        p.grad = p.grad + pg\n",
+           "                        p.grad = pg\n", "a leaf's gradient overwritten (two uses, or backward twice)"),
+    Mutant("leaf-owned", ENGINE + "autograd.py", "p.grad = pg.copy() if type(pg) is _ndarray else pg",
+           "p.grad = pg", "a leaf's .grad aliases an array another gradient shares"),
+    Mutant("node-accumulate", ENGINE + "autograd.py", "                    pending[p] = previous + pg\n",
+           "                    pending[p] = pg\n", "an intermediate's gradients from two consumers not summed"),
+    Mutant("roots-accumulate", ENGINE + "autograd.py", "        pending[v] = previous + g\n        return\n",
+           "        pending[v] = g\n        return\n", "grad([y, y], x) overwrites instead of summing"),
+    Mutant("retain-grad-accumulate", ENGINE + "autograd.py",
+           "v.grad = _owned(g) if v.grad is None else v.grad + g", "v.grad = _owned(g)",
+           "retain_grad() overwrites across backward calls"),
+    Mutant("retain-grad-owned", ENGINE + "autograd.py",
+           "v.grad = _owned(g) if v.grad is None else v.grad + g", "v.grad = g if v.grad is None else v.grad + g",
+           "a retained .grad aliases the array flowing on"),
+    Mutant("root-leaf-accumulate", ENGINE + "autograd.py",
+           "leaf.grad = _owned(g) if leaf.grad is None else leaf.grad + g", "leaf.grad = _owned(g)",
+           "x.backward() on a leaf, twice, overwrites"),
+    Mutant("order", ENGINE + "autograd.py", "heappush(heap, (-p._ctx.sequence, p))",
+           "heappush(heap, (p._ctx.sequence, p))", "nodes run before all their consumers have passed on"),
+    Mutant("constants-get-grad", ENGINE + "autograd.py",
+           "if pg is None or not isinstance(p, Value) or not p.requires_grad:",
+           "if pg is None or not isinstance(p, Value):", "a Value with requires_grad=False accumulates .grad"),
+    Mutant("grad-capture-leaf", ENGINE + "autograd.py",
+           "            capture[x] = pending[x]\n", "            pass\n",
+           "grad() loses the gradient of a leaf input"),
+    Mutant("grad-owned", ENGINE + "autograd.py", "return tuple(_owned(results.get(x)) for x in inputs)",
+           "return tuple(results.get(x) for x in inputs)", "grad() returns arrays shared with the graph"),
+    Mutant("grad-leading", ENGINE + "autograd.py", "            leading.add(v)\n            reach.add(v)\n",
+           "            leading.add(v)\n", "grad() runs only the nodes next to an input"),
+    Mutant("fit-sum", ENGINE + "autograd.py", "g = sum_to_shape(np.asarray(g, dtype=np.float64), target)",
+           "g = np.asarray(g, dtype=np.float64).reshape(-1)[: int(np.prod(target))].reshape(target)",
+           "a broadcast gradient truncated instead of summed"),
+    Mutant("fit-expand", ENGINE + "autograd.py", "        if gshape == ():\n            return expand(g, target)\n",
+           "        if gshape == ():\n            return expand(g * 0.0, target)\n", "a scalar gradient expanded as 0"),
+    Mutant("seed", ENGINE + "autograd.py", "        seed: Any = 1.0\n", "        seed: Any = 2.0\n",
+           "backward() seeded with 2"),
+    Mutant("saved-output-identity", ENGINE + "function.py", "        by_identity[id(output.data)] = output\n", "",
+           "a saved output is a constant in the recorded backward (second order through exp, pow)"),
+    Mutant("saved-input-identity", ENGINE + "function.py",
+           "by_identity = {id(data): x for x, data in zip(inputs, seen) if isinstance(x, Value)}",
+           "by_identity = {}", "saved inputs are constants in the recorded backward (no second order)"),
+]
+
+
+def mutants_matching(prefix: str | None) -> list[Mutant]:
+    chosen = [m for m in MUTANTS if prefix is None or m.id.startswith(prefix)]
+    if not chosen:
+        sys.exit(f"mutate.py: no mutant id starts with {prefix!r}")
+    return chosen
+
+
+def check_applicable(mutants: list[Mutant], root: Path) -> None:
+    """Every mutant's original text occurs exactly once: otherwise stop, naming them all."""
+    stale = []
+    for m in mutants:
+        text = (root / m.path).read_text()
+        count = text.count(m.original)
+        if count != 1:
+            stale.append(f"  {m.id}: its original text occurs {count} times in {m.path}")
+            continue
+        try:  # a mutant that does not even compile would be "killed" for nothing
+            compile(text.replace(m.original, m.mutated), m.path, "exec")
+        except SyntaxError as exc:
+            stale.append(f"  {m.id}: the mutated {m.path} is not valid Python ({exc.msg}, line {exc.lineno})")
+    if stale:
+        sys.exit("mutate.py: these mutants no longer apply to the code; rewrite them:\n" + "\n".join(stale))
+
+
+def copy_repository(destination: Path, tests_from: str | None) -> None:
+    files = subprocess.run(["git", "ls-files", "-co", "--exclude-standard"], cwd=ROOT, capture_output=True,
+                           text=True, check=True).stdout.split("\n")
+    for name in filter(None, files):
+        source = ROOT / name
+        if source.is_file():
+            (destination / name).parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy2(source, destination / name)
+    if tests_from:
+        shutil.rmtree(destination / "tests")
+        archive = subprocess.run(["git", "archive", tests_from, "tests"], cwd=ROOT, capture_output=True, check=True)
+        subprocess.run(["tar", "-x", "-C", str(destination)], input=archive.stdout, check=True)
+
+
+# Loaded with `-p`: hypothesis as in CI (derandomized) but without shrinking, since only
+# "does some test fail" matters here, and with no example database written.
+PLUGIN = """
+from hypothesis import HealthCheck, Phase, settings
+
+
+def pytest_configure(config):
+    settings.register_profile("mutate", derandomize=True, deadline=None, max_examples=60, database=None,
+                              phases=[Phase.explicit, Phase.reuse, Phase.generate],
+                              suppress_health_check=list(HealthCheck))
+    settings.load_profile("mutate")
+"""
+
+
+def run_tests(root: Path, tests: list[str]) -> tuple[bool, float]:
+    """Whether the tests pass in `root`, and how long they took."""
+    (root / "_mutate_plugin.py").write_text(PLUGIN)
+    env = {**os.environ, "CI": "true", "PYTHONPATH": str(root), "PYTHONDONTWRITEBYTECODE": "1"}
+    started = time.perf_counter()
+    try:
+        command = ["-m", "pytest", "-x", "-q", "-p", "no:cacheprovider", "-p", "_mutate_plugin", *tests]
+        result = subprocess.run([sys.executable, *command],
+                                cwd=root, env=env, capture_output=True, timeout=TIMEOUT)
+        passed = result.returncode == 0
+    except subprocess.TimeoutExpired:
+        passed = False
+    return passed, time.perf_counter() - started
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--only", help="run the mutants whose id starts with this")
+    parser.add_argument("--tests-from", metavar="REV", help="use the tests/ folder of this git revision")
+    parser.add_argument("--list", action="store_true", help="list the mutants and exit")
+    args = parser.parse_args()
+    mutants = mutants_matching(args.only)
+    check_applicable(mutants, ROOT)
+    if args.list:
+        for m in mutants:
+            print(f"{m.id:32} {m.path.removeprefix('tinygrad_div/engine/'):22} {m.why}")
+        return 0
+    with tempfile.TemporaryDirectory(prefix="mutate-") as temporary:
+        root = Path(temporary)
+        copy_repository(root, args.tests_from)
+        passed, seconds = run_tests(root, TESTS)
+        if not passed:
+            sys.exit("mutate.py: the tests fail without any mutant; fix them first")
+        print(f"unmutated suite passes ({seconds:.0f} s); {len(mutants)} mutants", flush=True)
+        survivors = []
+        for m in mutants:
+            path = root / m.path
+            original = path.read_text()
+            path.write_text(original.replace(m.original, m.mutated))
+            try:
+                passed, seconds = run_tests(root, TESTS)
+            finally:
+                path.write_text(original)
+            print(f"{'SURVIVED' if passed else 'killed  '} {m.id:32} {seconds:5.1f} s  {m.why}", flush=True)
+            if passed:
+                survivors.append(m)
+    killed = len(mutants) - len(survivors)
+    print(f"\nscore: {killed}/{len(mutants)} killed ({100 * killed / len(mutants):.0f}%)")
+    for m in survivors:
+        print(f"  survived: {m.id} ({m.path}): {m.why}")
+    return 1 if survivors else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
