@@ -207,18 +207,6 @@ def test_a_missing_onnx_package_names_the_extra(tmp_path, monkeypatch):
         export(MLP([2, 1], seed=0), np.ones((1, 2)), tmp_path / "m.onnx")
 
 
-def test_the_export_docs_run(tmp_path, monkeypatch):
-    import re
-    from pathlib import Path
-
-    text = (Path(__file__).resolve().parents[2] / "docs" / "export.md").read_text()
-    blocks = re.findall(r"```python\n(.*?)```", text, re.S)
-    assert len(blocks) >= 2
-    monkeypatch.chdir(tmp_path)
-    for code in blocks:
-        exec(compile(code, "docs/export.md", "exec"), {"__name__": "docs_example"})
-
-
 @pytest.mark.parametrize("dynamic", [True, False])
 def test_a_comparison_mask_is_refused_not_frozen_into_the_graph(tmp_path, dynamic):
     def model(x):
