@@ -7,11 +7,11 @@
 
 from tinygrad_div.nn import functional
 from tinygrad_div.nn.layers import MLP, Linear, ReLU, Sequential, Sigmoid, Tanh
-from tinygrad_div.nn.losses import mse_loss
+from tinygrad_div.nn.losses import binary_cross_entropy_with_logits, cross_entropy, mse_loss
 from tinygrad_div.nn.module import Module, StateDictError
 from tinygrad_div.nn.saving import load, save
 
 __all__ = [
     "Module", "StateDictError", "Linear", "Sigmoid", "Tanh", "ReLU", "Sequential", "MLP",
-    "mse_loss", "functional", "save", "load",
+    "mse_loss", "cross_entropy", "binary_cross_entropy_with_logits", "functional", "save", "load",
 ]

@@ -6,6 +6,7 @@ from typing import Any
 
 import numpy as np
 
+from tinygrad_div.engine import ops
 from tinygrad_div.engine.function import Function
 from tinygrad_div.engine.value import Value
 
@@ -72,3 +73,28 @@ class Affine(Function, register=False):
 def linear(x: Any, weight: Value, bias: Value | None = None) -> Value:
     """y = x @ weightᵀ + bias, weight (n_out, n_in), as `torch.nn.functional.linear`."""
     return Affine.apply(x, weight, 0.0 if bias is None else bias)
+
+
+class Softplus(Function):
+    """y = log(1 + eˣ), computed as numpy's logaddexp(0, x) (no overflow, exact tails);  dy/dx = σ(x)"""
+
+    @staticmethod
+    def forward(ctx, x):
+        ctx.save_for_backward(x)
+        out = np.logaddexp(0.0, x)
+        return float(out) if type(x) is float else out
+
+    @staticmethod
+    def backward(ctx, grad):
+        (x,) = ctx.saved_tensors
+        s = ops.Sigmoid.apply(x)  # recorded when x is a Value (a second derivative), else a constant
+        return grad * (s if isinstance(x, Value) else s.data)
+
+    @staticmethod
+    def to_onnx(ctx, g, x):
+        return g.op("Softplus", x)
+
+
+def softplus(x: Any) -> Value:
+    """y = log(1 + eˣ), elementwise, without overflow (torch.nn.functional.softplus)."""
+    return Softplus.apply(x)

@@ -1,0 +1,118 @@
+"""micrograd's demo on tinygrad_div: a 2-16-16-1 ReLU net separates scikit-learn's two moons.
+
+    python examples/moons.py                  # 100 steps: training accuracy 1.0000
+    python examples/moons.py --plot moons.png # and the decision boundary (needs matplotlib)
+
+As in micrograd's demo notebook: 100 points of `make_moons(noise=0.1)`, labels ±1,
+the SVM max-margin loss mean(relu(1 − y·score)) plus 1e-4 · Σ p² (L2), full-batch SGD
+for 100 steps with the learning rate decaying from 1.0 to 0.1. Here the 2-16-16-1
+net is one `nn.MLP` of three Linear layers (a Value per array, not per number).
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib.util
+import sys
+from pathlib import Path
+
+import numpy as np
+
+if importlib.util.find_spec("tinygrad_div") is None:  # run from a source checkout, not installed
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from tinygrad_div import nn, no_grad  # noqa: E402
+from tinygrad_div.files import output_problem, write_atomically  # noqa: E402
+from tinygrad_div.optim import SGD  # noqa: E402
+
+ALPHA = 1e-4  # the L2 weight of micrograd's demo
+
+
+def load(samples: int = 100, seed: int = 1) -> tuple[np.ndarray, np.ndarray]:
+    """`make_moons(samples, noise=0.1)` as micrograd's demo draws it: points (n, 2) and labels −1 or +1."""
+    try:
+        from sklearn.datasets import make_moons
+    except ImportError:
+        raise SystemExit("moons.py needs scikit-learn: pip install 'tinygrad_div[datasets]'") from None
+    x, y = make_moons(n_samples=samples, noise=0.1, random_state=seed)
+    return x.astype(np.float64), (2 * y - 1).astype(np.float64)
+
+
+def loss_and_accuracy(net: nn.MLP, x: np.ndarray, y: np.ndarray):
+    """micrograd's demo loss: the SVM max-margin loss plus L2, and the share of points on the right side."""
+    scores = net(x)[:, 0]
+    margin_loss = (1 - y * scores).relu().mean()
+    l2 = sum((p * p).sum() for p in net.parameters())
+    accuracy = float(np.mean((scores.data > 0) == (y > 0)))
+    return margin_loss + ALPHA * l2, accuracy
+
+
+def micrograd_init(net: nn.Module, seed: int) -> dict[str, np.ndarray]:
+    """micrograd's initial weights: uniform in [−1, 1], biases 0 (larger than PyTorch's ±1/√fan_in,
+    with which a few seeds stop at 99% in 100 steps)."""
+    rng = np.random.default_rng(seed)
+    return {name: rng.uniform(-1.0, 1.0, p.shape) if name.endswith("weight") else np.zeros(p.shape)
+            for name, p in net.named_parameters()}
+
+
+def train(x: np.ndarray, y: np.ndarray, *, steps: int = 100, seed: int = 0, log=print) -> tuple[nn.MLP, float]:
+    """Full-batch SGD, lr = 1 − 0.9·step/steps as in the demo; returns the net and its final training accuracy."""
+    net = nn.MLP([2, 16, 16, 1], activation="relu", output=None)
+    net.load_state_dict(micrograd_init(net, seed))
+    for step in range(steps):
+        loss, accuracy = loss_and_accuracy(net, x, y)
+        optimizer = SGD(net.parameters(), lr=1.0 - 0.9 * step / steps)
+        optimizer.zero_grad()
+        loss.backward()
+        optimizer.step()
+        if log is not None and step % 10 == 0:
+            log(f"step {step:3d}  loss {loss.item():.4f}  accuracy {accuracy:.4f}")
+    with no_grad():
+        _, accuracy = loss_and_accuracy(net, x, y)
+    return net, accuracy
+
+
+def plot(net: nn.MLP, x: np.ndarray, y: np.ndarray, path: Path) -> None:
+    """The decision boundary (score 0) over a grid, with the points, written atomically to `path`."""
+    try:
+        import matplotlib
+        matplotlib.use("Agg")
+        import matplotlib.pyplot as plt
+    except ImportError:
+        raise SystemExit("--plot needs matplotlib: pip install 'tinygrad_div[plot]'") from None
+    xs = np.linspace(x[:, 0].min() - 1, x[:, 0].max() + 1, 200)
+    ys = np.linspace(x[:, 1].min() - 1, x[:, 1].max() + 1, 200)
+    grid_x, grid_y = np.meshgrid(xs, ys)
+    with no_grad():
+        scores = net(np.column_stack([grid_x.ravel(), grid_y.ravel()])).data.reshape(grid_x.shape)
+    fig, ax = plt.subplots(figsize=(6, 5))
+    ax.contourf(grid_x, grid_y, scores > 0, cmap="Spectral", alpha=0.8)
+    ax.scatter(x[:, 0], x[:, 1], c=y, s=40, cmap="jet", edgecolors="k")
+    ax.set_title("2-16-16-1 ReLU net on make_moons: decision boundary")
+    write_atomically(path, lambda file: fig.savefig(file, format=path.suffix.lstrip(".") or "png"))
+    plt.close(fig)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--steps", type=int, default=100)
+    parser.add_argument("--seed", type=int, default=0, help="the initial weights' seed")
+    parser.add_argument("--plot", type=Path, metavar="FILE.png", help="draw the decision boundary to this file")
+    args = parser.parse_args(argv)
+    if args.plot is not None and (problem := output_problem(args.plot)):
+        print(f"moons.py: error: cannot write --plot {args.plot}: {problem}", file=sys.stderr)
+        return 2
+    if args.steps < 1:
+        print(f"moons.py: error: --steps must be >= 1, got {args.steps}", file=sys.stderr)
+        return 2
+    x, y = load()
+    net, accuracy = train(x, y, steps=args.steps, seed=args.seed)
+    if args.plot is not None:
+        plot(net, x, y, args.plot)
+        print(f"wrote {args.plot}")
+    print(f"training accuracy {accuracy:.4f}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
