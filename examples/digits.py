@@ -79,7 +79,8 @@ def train(data: Digits, *, hidden: int = 128, epochs: int = 30, batch_size: int 
             optimizer.step()
             total += loss.item() * len(rows)
         if log is not None and (epoch == epochs or epoch % 10 == 0 or epoch == 1):
-            log(f"epoch {epoch:3d}  loss {total / n:.4f}  train accuracy {accuracy(net, data.x_train, data.y_train):.4f}")
+            train_accuracy = accuracy(net, data.x_train, data.y_train)
+            log(f"epoch {epoch:3d}  loss {total / n:.4f}  train accuracy {train_accuracy:.4f}")
     return net
 
 
