@@ -186,6 +186,7 @@ TARGETS = (
            at_most=False),
     Target("W4", "W4 µs per op incl. backward", median_us, 2.5, " µs"),
     Target("W5", "W5 time ÷ plain-float floor", lambda r: ratio(r, "floor-python"), 30.0, "x"),
+    Target("W6", "W6 epoch time ÷ torch's, side by side", lambda r: ratio(r, "torch"), 1.0, "x"),
 )
 
 

@@ -33,6 +33,7 @@ WORKLOAD_MODULES = {
     "W3": "benchmarks.w3_chain",
     "W4": "benchmarks.w4_one_op",
     "W5": "benchmarks.w5_scalar_mlp",
+    "W6": "benchmarks.w6_digits",
 }
 
 
@@ -72,7 +73,7 @@ class Workload:
 
 
 def load(name: str) -> Workload:
-    """The workload called `name` ("W1" ... "W5"); its module is imported on demand."""
+    """The workload called `name` ("W1" ... "W6"); its module is imported on demand."""
     try:
         module = WORKLOAD_MODULES[name]
     except KeyError:
