@@ -93,6 +93,13 @@ def tanh(x):
     return x.chain(np.tanh, lambda r: 1 - np.tanh(r) ** 2, lambda r: -2 * np.tanh(r) * (1 - np.tanh(r) ** 2))
 
 
+def softplus(x):
+    def s(r):
+        return 1 / (1 + np.exp(-r))
+
+    return x.chain(lambda r: np.log1p(np.exp(-np.abs(r))) + np.maximum(r, 0.0), s, lambda r: s(r) * (1 - s(r)))
+
+
 def relu(x):
     return x.chain(lambda r: np.maximum(r, 0.0), lambda r: (r > 0) * 1.0, lambda r: 0.0 * r)
 
@@ -137,6 +144,7 @@ REFERENCE = {
     "Exp": exp,
     "Log": log,
     "Sigmoid": sigmoid,
+    "Softplus": softplus,  # tinygrad_div.nn.functional
     "Tanh": tanh,
     "ReLU": relu,
     "Abs": absolute,
