@@ -8,6 +8,30 @@ from tinygrad_div.engine.autograd import grad
 from tinygrad_div.engine.errors import BackwardError, DataError, ShapeError
 from tinygrad_div.engine.function import Function, registered_ops
 from tinygrad_div.engine.mode import enable_grad, is_grad_enabled, no_grad, set_grad_enabled
+from tinygrad_div.engine.ops.functional import (
+    amax,
+    amin,
+    argmax,
+    argmin,
+    clip,
+    concatenate,
+    cos,
+    expand_dims,
+    expm1,
+    flatten,
+    log1p,
+    log_softmax,
+    logsumexp,
+    maximum,
+    minimum,
+    sin,
+    softmax,
+    sqrt,
+    squeeze,
+    stack,
+    unsqueeze,
+    where,
+)
 from tinygrad_div.gradcheck import GradcheckError, gradcheck, gradgradcheck
 
 __all__ = [
@@ -16,4 +40,8 @@ __all__ = [
     "gradcheck", "gradgradcheck", "GradcheckError",
     "detect_anomaly", "AnomalyError",
     "DataError", "ShapeError", "BackwardError",
+    # the ops as functions (also Value methods, and numpy functions on Values)
+    "where", "maximum", "minimum", "clip", "amax", "amin", "argmax", "argmin",
+    "sqrt", "sin", "cos", "log1p", "expm1", "softmax", "log_softmax", "logsumexp",
+    "concatenate", "stack", "squeeze", "expand_dims", "unsqueeze", "flatten",
 ]

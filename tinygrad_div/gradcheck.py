@@ -57,7 +57,9 @@ def gradcheck(
     """Check `fn`'s gradients with respect to every input; True, or raise `GradcheckError`.
 
     `inputs` are Python floats, float64 arrays or Values; `fn` takes one Value per
-    input and returns a Value. Also checks that a zero upstream gradient gives zero.
+    input and returns a Value. Integer and boolean inputs (labels, indices, masks) are
+    handed to `fn` as they are, never perturbed and never differentiated. Also checks
+    that a zero upstream gradient gives zero.
     """
     compare_gradients(fn, inputs, eps=eps, atol=atol, rtol=rtol, seed=seed)
     return True
@@ -75,7 +77,7 @@ def compare_gradients(
     """`gradcheck`, returning the largest errors it saw instead of True."""
     datas = _float64_inputs(inputs)
     rng = np.random.default_rng(seed)
-    xs = [Value(d) for d in datas]
+    xs = _values(datas)
     y = _call(fn, xs)
     out_shape = y.shape
     out_size = int(np.prod(out_shape))
@@ -87,6 +89,8 @@ def compare_gradients(
     for j, upstream in enumerate(seeds):
         analytic = _analytic(y, xs, upstream)
         for i, data in enumerate(datas):
+            if is_constant(data):
+                continue
             for index in _elements_to_check(np.shape(data), rng):
                 numeric = _numeric(fn, datas, i, index, upstream, eps)
                 value = float(np.asarray(analytic[i])[index])
@@ -116,13 +120,15 @@ def gradgradcheck(
     """Check second derivatives: gradcheck of random projections of `fn`'s gradient (built with create_graph)."""
     datas = _float64_inputs(inputs)
     rng = np.random.default_rng(seed)
-    out_shape = _call(fn, [Value(d) for d in datas]).shape
+    out_shape = _call(fn, _values(datas)).shape
     for _ in range(projections):
         upstream = rng.standard_normal(out_shape) if out_shape else float(rng.standard_normal())
-        weights = [rng.standard_normal(np.shape(d)) if np.shape(d) else float(rng.standard_normal()) for d in datas]
+        weights = [rng.standard_normal(np.shape(d)) if np.shape(d) else float(rng.standard_normal())
+                   for d in datas if not is_constant(d)]
 
         def projected_gradient(*xs: Value, upstream=upstream, weights=weights) -> Value:
-            grads = grad(_call(fn, xs), xs, upstream, create_graph=True, allow_unused=True)
+            variables = [x for x in xs if isinstance(x, Value)]
+            grads = grad(_call(fn, xs), variables, upstream, create_graph=True, allow_unused=True)
             total = Value(0.0, requires_grad=False)
             for g, w in zip(grads, weights):
                 if g is not None:
@@ -145,11 +151,25 @@ def _float64_inputs(inputs: Sequence[Any]) -> list:
             datas.append(float(x))
         elif isinstance(x, np.ndarray) and x.dtype == np.float64:
             datas.append(float(x) if x.ndim == 0 else x.copy())
+        elif is_constant(x):
+            datas.append(x)
         else:
             kind = f"dtype {x.dtype}" if isinstance(x, np.ndarray) else type(x).__name__
-            raise TypeError(f"gradcheck needs float64 inputs (finite differences lose precision otherwise); "
-                            f"input {i} is {kind}")
+            raise TypeError(f"gradcheck needs float64 inputs (finite differences lose precision otherwise) "
+                            f"or integer/boolean constants; input {i} is {kind}")
     return datas
+
+
+def is_constant(data: Any) -> bool:
+    """Integer and boolean data (labels, indices, masks): passed through, never perturbed or differentiated."""
+    if isinstance(data, np.ndarray):
+        return data.dtype.kind in "biu"
+    return isinstance(data, (bool, np.bool_, np.integer))
+
+
+def _values(datas: list) -> list:
+    """A fresh Value per float input; constants stay as they are."""
+    return [d if is_constant(d) else Value(d) for d in datas]
 
 
 def _call(fn: Callable[..., Value], xs: Sequence[Value]) -> Value:
@@ -163,11 +183,17 @@ def _name(fn: Callable) -> str:
     return getattr(fn, "__name__", repr(fn))
 
 
-def _analytic(y: Value, xs: list[Value], upstream: Any) -> list:
+def _analytic(y: Value, xs: list, upstream: Any) -> list:
+    """d<upstream, y>/dx for every input (None for a constant one)."""
+    variables = [x for x in xs if isinstance(x, Value)]
     if not y.requires_grad:  # fn ignores its inputs: every gradient is zero
-        return [np.zeros(x.shape) for x in xs]
-    grads = grad(y, xs, upstream, retain_graph=True, allow_unused=True)
-    return [np.zeros(x.shape) if g is None else g for g, x in zip(grads, xs)]
+        found = [None] * len(variables)
+    else:
+        found = list(grad(y, variables, upstream, retain_graph=True, allow_unused=True))
+    grads = iter(found)
+    return [
+        (None if not isinstance(x, Value) else np.zeros(x.shape) if (g := next(grads)) is None else g) for x in xs
+    ]
 
 
 def _elements_to_check(shape: tuple, rng: np.random.Generator) -> list[tuple]:
@@ -194,7 +220,7 @@ def _numeric(fn: Callable, datas: list, i: int, index: tuple, upstream: Any, eps
         else:
             moved = datas[i] + shift
         shifted[i] = moved
-        out = _call(fn, [Value(d) for d in shifted]).data
+        out = _call(fn, _values(shifted)).data
         return float(np.sum(np.asarray(out) * upstream))
 
     return (evaluate(eps) - evaluate(-eps)) / (2.0 * eps)
@@ -203,5 +229,5 @@ def _numeric(fn: Callable, datas: list, i: int, index: tuple, upstream: Any, eps
 def _check_zero_upstream(fn: Callable, y: Value, xs: list[Value]) -> None:
     zero = np.zeros(y.shape) if y.shape else 0.0
     for i, g in enumerate(_analytic(y, xs, zero)):
-        if np.any(np.asarray(g) != 0.0):
+        if g is not None and np.any(np.asarray(g) != 0.0):
             raise GradcheckError(f"{_name(fn)}: a zero upstream gradient gave a nonzero gradient for input {i}")

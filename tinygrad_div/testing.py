@@ -27,12 +27,14 @@ from __future__ import annotations
 import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
+import inspect
 from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
 from hypothesis import HealthCheck, configuration, given, reject, settings
 from hypothesis import strategies as st
+from hypothesis.errors import HypothesisException
 from hypothesis.extra import numpy as hnp
 
 from tinygrad_div.engine.function import Function, input_count
@@ -42,6 +44,10 @@ from tinygrad_div.gradcheck import GradcheckError, GradientErrors, compare_gradi
 LOW, HIGH = 0.1, 2.0
 
 MATMUL_SIGNATURE = "(m?,n),(n,p?)->(m?,p?)"
+#: Domains drawn one input at a time; "distinct" inputs are drawn together (see distinct_data).
+DOMAINS = ("real", "positive", "nonzero", "distinct", "bool")
+#: The hooks check_op calls on an op: their exceptions are reported as theirs.
+HOOKS = ("draw_inputs", "example_params")
 
 
 def floats_in(domain: str) -> st.SearchStrategy[float]:
@@ -52,42 +58,142 @@ def floats_in(domain: str) -> st.SearchStrategy[float]:
         return st.floats(LOW, HIGH)
     if domain == "nonzero":
         return st.floats(LOW, HIGH) | st.floats(-HIGH, -LOW)
-    raise ValueError(f"unknown domain {domain!r}: use 'real', 'positive' or 'nonzero'")
+    raise ValueError(f"unknown domain {domain!r}: use one of {', '.join(map(repr, DOMAINS))}")
 
 
 def data_in(domain: str, shape: tuple[int, ...]) -> st.SearchStrategy[Any]:
-    """Engine-format data of this shape: a Python float for (), else a float64 array."""
+    """Engine-format data of this shape: a Python float for (), else a float64 array ("bool": masks)."""
+    if domain == "bool":
+        return st.booleans() if shape == () else hnp.arrays(np.bool_, shape)
     if shape == ():
         return floats_in(domain)
     return hnp.arrays(np.float64, shape, elements=floats_in(domain))
 
 
+@st.composite
+def distinct_data(draw: st.DrawFn, shapes: list[tuple[int, ...]]) -> list[Any]:
+    """Data for several inputs whose elements, all of them together, are pairwise at least a grid step apart.
+
+    This keeps finite differences off kinks where two elements meet: max(a, b) at
+    a = b, or a tie inside a max over an axis. The values lie on a grid in
+    [-0.9·HIGH, 0.9·HIGH] with at least twice as many points as elements, shifted by
+    one drawn offset.
+    """
+    sizes = [int(np.prod(shape)) for shape in shapes]
+    total = sum(sizes)
+    slots = max(2 * total, 8)
+    step = 1.8 * HIGH / slots
+    picks = draw(st.lists(st.integers(0, slots - 1), min_size=total, max_size=total, unique=True))
+    offset = draw(st.floats(0.0, 0.25))
+    values = -0.9 * HIGH + (np.array(picks, dtype=np.float64) + offset) * step
+    datas, start = [], 0
+    for shape, size in zip(shapes, sizes):
+        chunk = values[start:start + size]
+        start += size
+        datas.append(float(chunk[0]) if shape == () else chunk.reshape(shape))
+    return datas
+
+
+def parse_shapes(op: type[Function]) -> tuple[tuple[str, ...], ...] | None:
+    """`op.shapes` as per-input dimension lists when it is a tuple of specs ("N,C", "N", ""), else None."""
+    shapes = op.shapes
+    if not isinstance(shapes, tuple):
+        return None
+    if not all(isinstance(spec, str) for spec in shapes):
+        raise ValueError(f"{op.__name__}.shapes must be a tuple of strings such as ('N,C', 'N'), got {shapes!r}")
+    parsed = tuple(tuple(d.strip() for d in spec.split(",")) if spec.strip() else () for spec in shapes)
+    for dims in parsed:
+        for d in dims:
+            if not (d.isidentifier() or d.isdigit()):
+                raise ValueError(f"{op.__name__}.shapes: {d!r} is not a dimension (a name such as N, or a number)")
+    return parsed
+
+
 def input_shapes(op: type[Function], count: int) -> st.SearchStrategy[tuple[tuple[int, ...], ...]]:
-    """Shapes for the op's inputs: mutually broadcastable, or matmul-compatible (1-D and stacked too)."""
+    """Shapes for the op's inputs, as `op.shapes` says.
+
+    "broadcast": mutually broadcastable shapes of at least `op.min_ndim` axes;
+    "matmul": matmul-compatible ones (1-D and stacked too); a tuple of specs such as
+    ("N,C", "N"): one per input, where a name is a size from 1 to 3 shared by every
+    input that uses it and a number is that size ("" is a scalar).
+    """
+    parsed = parse_shapes(op)
+    if parsed is not None:
+        names = sorted({d for dims in parsed for d in dims if not d.isdigit()})
+        sizes = st.fixed_dictionaries({name: st.integers(1, 3) for name in names})
+        return sizes.map(lambda size: tuple(
+            tuple(int(d) if d.isdigit() else size[d] for d in dims) for dims in parsed))
     if op.shapes == "matmul":
         return hnp.mutually_broadcastable_shapes(signature=MATMUL_SIGNATURE, max_dims=3, max_side=3).map(
             lambda shapes: shapes.input_shapes
         )
     if op.shapes != "broadcast":
-        raise ValueError(f"{op.__name__}.shapes must be 'broadcast' or 'matmul', not {op.shapes!r}")
-    return hnp.mutually_broadcastable_shapes(num_shapes=count, max_dims=3, max_side=3).map(
-        lambda shapes: shapes.input_shapes
-    )
+        raise ValueError(f"{op.__name__}.shapes must be 'broadcast', 'matmul' or a tuple of specs such as "
+                         f"('N,C', 'N'), not {op.shapes!r}")
+    min_ndim = getattr(op, "min_ndim", 0)
+    return hnp.mutually_broadcastable_shapes(
+        num_shapes=count, min_dims=min_ndim, max_dims=max(3, min_ndim), max_side=3
+    ).map(lambda shapes: shapes.input_shapes)
+
+
+def inputs_count(op: type[Function]) -> int:
+    """How many inputs check_op draws: one per shape spec when `shapes` lists them, else forward's."""
+    parsed = parse_shapes(op)
+    count = input_count(op)
+    if parsed is not None:
+        takes_any = any(p.kind == inspect.Parameter.VAR_POSITIONAL
+                        for p in inspect.signature(op.forward).parameters.values())
+        if len(parsed) != count and not takes_any:
+            raise ValueError(f"{op.__name__}.shapes describes {len(parsed)} inputs, forward takes {count}")
+        return len(parsed)
+    return count
+
+
+def call_hook(op: type[Function], name: str, *args: Any) -> Any:
+    """`op.<name>(*args)`, its exception reported as that hook's (hypothesis's own control flow passes)."""
+    try:
+        return getattr(op, name)(*args)
+    except HypothesisException:
+        raise
+    except Exception as exc:
+        raise OpHookError(f"{op.__name__}.{name} raised {type(exc).__name__}: {exc}") from exc
 
 
 @st.composite
 def op_inputs(draw: st.DrawFn, op: type[Function]) -> tuple[list[Any], dict[str, Any]]:
-    """One gradient-check case for `op`: its input data and keyword parameters."""
-    count = input_count(op)
+    """One gradient-check case for `op`: its input data and keyword parameters.
+
+    An op with a `draw_inputs(draw)` hook makes them itself; otherwise shapes come from
+    `op.shapes`, data from `op.domain` and parameters from `op.example_params(*shapes)`.
+    """
+    if hasattr(op, "draw_inputs"):
+        case = call_hook(op, "draw_inputs", draw)
+        if not (isinstance(case, tuple) and len(case) == 2 and isinstance(case[0], (list, tuple))
+                and isinstance(case[1], dict)):
+            raise OpHookError(f"{op.__name__}.draw_inputs must return (inputs, params): a list of input data "
+                              f"and a dict of keyword parameters, got {type(case).__name__}")
+        return list(case[0]), case[1]
+    count = inputs_count(op)
     shapes = draw(input_shapes(op, count))
     domains = op.domain if isinstance(op.domain, tuple) else (op.domain,) * count
     if len(domains) != count:
         raise ValueError(f"{op.__name__}.domain names {len(domains)} inputs, forward takes {count}")
-    candidates = op.example_params(*shapes)
+    for domain in domains:
+        if domain not in DOMAINS:
+            raise ValueError(f"{op.__name__}.domain: unknown domain {domain!r}: use one of "
+                             f"{', '.join(map(repr, DOMAINS))}")
+    candidates = call_hook(op, "example_params", *shapes)
+    if not isinstance(candidates, (list, tuple)) or not all(isinstance(c, dict) for c in candidates):
+        raise OpHookError(f"{op.__name__}.example_params must return a list of dicts of keyword parameters "
+                          f"(e.g. [{{}}, {{'axis': 0}}]), got {candidates!r:.80}")
     if not candidates:  # nothing sensible for these shapes (indexing a scalar, say): draw again
         reject()
     params = draw(st.sampled_from(candidates))
-    datas = [draw(data_in(domain, shape)) for domain, shape in zip(domains, shapes)]
+    datas = [None if domain == "distinct" else draw(data_in(domain, shape)) for domain, shape in zip(domains, shapes)]
+    apart = [i for i, domain in enumerate(domains) if domain == "distinct"]
+    if apart:
+        for i, data in zip(apart, draw(distinct_data([shapes[i] for i in apart]))):
+            datas[i] = data
     return datas, params
 
 
@@ -103,6 +209,14 @@ class OpReport:
 
 class OpCheckError(GradcheckError):
     """An op failed its gradient check; the message carries the (shrunk) failing input."""
+
+
+class OpHookError(OpCheckError):
+    """One of the op's own hooks (`draw_inputs`, `example_params`) raised, or returned something unusable.
+
+    Its message names the hook; the hook's own exception is its `__cause__`, so the
+    traceback still shows the user's line.
+    """
 
 
 def check_op(
@@ -137,12 +251,14 @@ def check_op(
             return op.apply(*xs, **params)
 
         applied.__name__ = op.__name__
+        stage = "gradient check"
         try:
             errors = compare_gradients(applied, datas, atol=atol, rtol=rtol)
             if second_order:
+                stage = "second-derivative check"
                 gradgradcheck(applied, datas, atol=atol, rtol=rtol)
         except Exception as exc:
-            failing[:] = [f"{describe_case(datas, params)}: {exc}"]
+            failing[:] = [f"{op.__name__} failed its {stage} on {describe_case(datas, params)}: {exc}"]
             raise
         report.examples += 1
         first = report.first_order
@@ -153,9 +269,11 @@ def check_op(
     try:
         with hypothesis_storage_in_a_temporary_directory():
             run()
+    except OpHookError:
+        raise
     except Exception as exc:
-        detail = failing[-1] if failing else f"{type(exc).__name__}: {exc}"
-        raise OpCheckError(f"{op.__name__} failed its gradient check on {detail}") from exc
+        detail = failing[-1] if failing else f"{op.__name__} failed its gradient check: {type(exc).__name__}: {exc}"
+        raise OpCheckError(detail) from exc
     return report
 
 

@@ -150,11 +150,20 @@ class TestAxes:
             count = w.size / np.asarray(w.sum(axis=axis)).size
             np.testing.assert_allclose(x.grad, np.full(w.shape, scale or 1.0 / count))
 
-    def test_a_scalar_has_no_axis_zero(self):
+    @pytest.mark.parametrize("method", [Value.sum, Value.mean, Value.max, Value.min, Value.logsumexp])
+    def test_a_scalar_reduces_over_axis_0_or_minus_1_like_numpy(self, method):
+        """np.sum(0.0, axis=-1) is 0.0: numpy lets a plain int axis 0 or -1 name a 0-d array's "axis"."""
         from tinygrad_div import ShapeError
 
-        with pytest.raises(ShapeError, match="Sum"):
-            Value(3.0).sum(axis=0)
+        for axis in (0, -1):
+            x = Value(3.0)
+            y = method(x, axis=axis)
+            y.backward()
+            assert (y.data, x.grad) == (3.0, 1.0)
+        with pytest.raises(ShapeError, match=type(method(Value(1.0)).grad_fn).__name__):
+            method(Value(3.0), axis=1)
+        with pytest.raises(ShapeError):
+            method(Value(3.0), axis=(0,))  # in a tuple numpy refuses it too
 
     def test_mean_of_an_empty_axis_is_nan_like_numpy(self):
         with np.errstate(all="ignore"):

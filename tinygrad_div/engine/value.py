@@ -93,6 +93,9 @@ class Value:
     def __init__(self, data: Any, requires_grad: bool = True) -> None:
         self.data = to_data(data, copy=True)
         self.grad: Data | None = None
+        if type(requires_grad) is not bool and type(requires_grad) is not np.bool_:
+            raise TypeError(f"requires_grad must be True or False, got {type(requires_grad).__name__} "
+                            f"{_short_repr(requires_grad)}")
         self.requires_grad = bool(requires_grad)
         self._ctx = None
         self._retains_grad = False
@@ -125,6 +128,13 @@ class Value:
             return self.data
         if self.data.size != 1:
             raise ValueError(f"item() needs a Value with one element, this one has shape {self.shape}")
+        return float(self.data.reshape(()))
+
+    def __float__(self) -> float:
+        if type(self.data) is float:
+            return self.data
+        if self.data.size != 1:
+            raise TypeError(f"float() needs a Value with one element, this one has shape {self.shape}")
         return float(self.data.reshape(()))
 
     def numpy(self) -> np.ndarray:
@@ -226,6 +236,55 @@ class Value:
     @property
     def T(self) -> Value:
         return ops.Transpose.apply(self, axes=None)
+
+
+    # -- comparisons: masks, never recorded (see ops.compare for why == stays identity) ---------
+    __hash__ = object.__hash__
+
+    def __eq__(self, other: object) -> bool: return self is other
+    def __ne__(self, other: object) -> bool: return self is not other
+    def eq(self, other: Any) -> Any: return ops.compare.compare("eq", self, other)
+    def ne(self, other: Any) -> Any: return ops.compare.compare("ne", self, other)
+    def __lt__(self, other: Any) -> Any: return ops.compare.compare("lt", self, other)
+    def __le__(self, other: Any) -> Any: return ops.compare.compare("le", self, other)
+    def __gt__(self, other: Any) -> Any: return ops.compare.compare("gt", self, other)
+    def __ge__(self, other: Any) -> Any: return ops.compare.compare("ge", self, other)
+
+    # -- selection, limits, more elementwise functions, normalising, shape -------------------
+    def maximum(self, other: Any) -> Value: return ops.Maximum.apply(self, other)
+    def minimum(self, other: Any) -> Value: return ops.Minimum.apply(self, other)
+
+    def clip(self, lo: Any = None, hi: Any = None) -> Value:
+        """Limit to [lo, hi] (None: no limit on that side), as np.clip and torch.clamp."""
+        return ops.Clip.apply(self, -np.inf if lo is None else lo, np.inf if hi is None else hi)
+
+    def max(self, axis: int | tuple[int, ...] | None = None, keepdims: bool = False) -> Value:
+        return ops.Max.apply(self, axis=axis, keepdims=keepdims)
+
+    def min(self, axis: int | tuple[int, ...] | None = None, keepdims: bool = False) -> Value:
+        return ops.Min.apply(self, axis=axis, keepdims=keepdims)
+
+    def argmax(self, axis: int | None = None, keepdims: bool = False) -> Any:
+        return ops.compare.argmax(self, axis, keepdims)
+
+    def argmin(self, axis: int | None = None, keepdims: bool = False) -> Any:
+        return ops.compare.argmin(self, axis, keepdims)
+
+    def sqrt(self) -> Value: return ops.Sqrt.apply(self)
+    def sin(self) -> Value: return ops.Sin.apply(self)
+    def cos(self) -> Value: return ops.Cos.apply(self)
+    def log1p(self) -> Value: return ops.Log1p.apply(self)
+    def expm1(self) -> Value: return ops.Expm1.apply(self)
+    def softmax(self, axis: int = -1) -> Value: return ops.Softmax.apply(self, axis=axis)
+    def log_softmax(self, axis: int = -1) -> Value: return ops.LogSoftmax.apply(self, axis=axis)
+
+    def logsumexp(self, axis: int | tuple[int, ...] | None = None, keepdims: bool = False) -> Value:
+        return ops.LogSumExp.apply(self, axis=axis, keepdims=keepdims)
+
+    def squeeze(self, axis: int | tuple[int, ...] | None = None) -> Value: return ops.Squeeze.apply(self, axis=axis)
+    def expand_dims(self, axis: int | tuple[int, ...]) -> Value: return ops.ExpandDims.apply(self, axis=axis)
+    def unsqueeze(self, dim: int) -> Value: return ops.ExpandDims.apply(self, axis=dim)
+    def flatten(self, start: int = 0, end: int = -1) -> Value: return ops.Flatten.apply(self, start=start, end=end)
 
 
 # Imported last: these modules need the class above (the graph types refer to each other).

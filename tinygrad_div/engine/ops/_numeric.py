@@ -56,3 +56,9 @@ def raw(x):
     compares unequal to everything, so masks built from it silently never fire.
     """
     return x.data if isinstance(x, Value) else x
+
+
+def call(ufunc, a):
+    """`ufunc(a)` as engine data: a Python float for a float (numpy's bits, not `math`'s), else what
+    numpy gives (an array, or a recorded op for a Value)."""
+    return float(ufunc(a)) if type(a) is float else ufunc(a)

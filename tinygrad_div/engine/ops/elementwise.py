@@ -1,11 +1,15 @@
-"""Elementwise functions: exp, log, sigmoid, tanh, relu, abs."""
+"""Elementwise functions: exp, log, sigmoid, tanh, relu, abs, sqrt, sin, cos, log1p, expm1.
+
+Scalars go through the same numpy function as arrays (`_numeric.call`), never `math`:
+that keeps a scalar and a one-element array bit for bit equal.
+"""
 
 from __future__ import annotations
 
 import numpy as np
 
 from tinygrad_div.engine.function import Function
-from tinygrad_div.engine.ops._numeric import divide
+from tinygrad_div.engine.ops._numeric import call, divide
 
 
 class Exp(Function):
@@ -143,3 +147,78 @@ class Abs(Function):
     def backward(ctx, grad):
         (sign,) = ctx.saved_tensors
         return grad * sign
+
+
+class Sqrt(Function):
+    """y = √a;  dy/da = 1/(2y)   (a < 0 gives nan, a = 0 an infinite gradient, as numpy and torch)"""
+
+    domain = "positive"
+
+    @staticmethod
+    def forward(ctx, a):
+        out = call(np.sqrt, a)
+        ctx.save_for_backward(out)
+        return out
+
+    @staticmethod
+    def backward(ctx, grad):
+        (out,) = ctx.saved_tensors
+        return divide(grad, 2.0 * out)
+
+
+class Sin(Function):
+    """y = sin a;  dy/da = cos a"""
+
+    @staticmethod
+    def forward(ctx, a):
+        ctx.save_for_backward(a)
+        return call(np.sin, a)
+
+    @staticmethod
+    def backward(ctx, grad):
+        (a,) = ctx.saved_tensors
+        return grad * call(np.cos, a)
+
+
+class Cos(Function):
+    """y = cos a;  dy/da = -sin a"""
+
+    @staticmethod
+    def forward(ctx, a):
+        ctx.save_for_backward(a)
+        return call(np.cos, a)
+
+    @staticmethod
+    def backward(ctx, grad):
+        (a,) = ctx.saved_tensors
+        return -grad * call(np.sin, a)
+
+
+class Log1p(Function):
+    """y = ln(1 + a), exact for tiny a;  dy/da = 1/(1 + a)"""
+
+    domain = "positive"  # a > -1; the pole at -1 stays out of finite differences' reach
+
+    @staticmethod
+    def forward(ctx, a):
+        ctx.save_for_backward(a)
+        return call(np.log1p, a)
+
+    @staticmethod
+    def backward(ctx, grad):
+        (a,) = ctx.saved_tensors
+        return divide(grad, 1.0 + a)
+
+
+class Expm1(Function):
+    """y = e^a - 1, exact for tiny a;  dy/da = e^a"""
+
+    @staticmethod
+    def forward(ctx, a):
+        ctx.save_for_backward(a)
+        return call(np.expm1, a)
+
+    @staticmethod
+    def backward(ctx, grad):
+        (a,) = ctx.saved_tensors
+        return grad * call(np.exp, a)

@@ -12,17 +12,26 @@ import inspect
 
 import numpy as np
 
+from tinygrad_div.engine.ops import functional
 from tinygrad_div.engine.ops.arithmetic import Add, Div, Mul, Neg, Pow, Sub
-from tinygrad_div.engine.ops.elementwise import Abs, Exp, Log, Tanh
+from tinygrad_div.engine.ops.compare import argmax, argmin, compare
+from tinygrad_div.engine.ops.elementwise import Abs, Cos, Exp, Expm1, Log, Log1p, Sin, Sqrt, Tanh
 from tinygrad_div.engine.ops.linalg import MatMul
 from tinygrad_div.engine.ops.reduce import Mean, Sum
+from tinygrad_div.engine.ops.select import Max, Maximum, Min, Minimum
 from tinygrad_div.engine.ops.shape import BroadcastTo, Reshape, Transpose
 
 UFUNCS = {
     np.add: Add.apply, np.subtract: Sub.apply, np.multiply: Mul.apply, np.divide: Div.apply,
     np.negative: Neg.apply, np.power: Pow.apply, np.exp: Exp.apply, np.log: Log.apply,
     np.tanh: Tanh.apply, np.absolute: Abs.apply, np.matmul: MatMul.apply,
-    np.sqrt: lambda x: Pow.apply(x, 0.5), np.square: lambda x: Mul.apply(x, x),
+    np.sqrt: Sqrt.apply, np.square: lambda x: Mul.apply(x, x),
+    np.sin: Sin.apply, np.cos: Cos.apply, np.log1p: Log1p.apply, np.expm1: Expm1.apply,
+    np.maximum: Maximum.apply, np.minimum: Minimum.apply,
+    # comparisons give masks (not recorded), as the operators do
+    np.less: lambda a, b: compare("lt", a, b), np.less_equal: lambda a, b: compare("le", a, b),
+    np.greater: lambda a, b: compare("gt", a, b), np.greater_equal: lambda a, b: compare("ge", a, b),
+    np.equal: lambda a, b: compare("eq", a, b), np.not_equal: lambda a, b: compare("ne", a, b),
 }
 
 
@@ -45,6 +54,18 @@ FUNCTIONS = {
     np.sum: lambda a, axis=None, keepdims=False: Sum.apply(a, axis=axis, keepdims=keepdims),
     np.mean: lambda a, axis=None, keepdims=False: Mean.apply(a, axis=axis, keepdims=keepdims),
     np.broadcast_to: lambda array, shape: BroadcastTo.apply(array, shape=tuple(np.atleast_1d(shape))),
+    np.where: lambda condition, x, y: functional.where(condition, x, y),
+    np.clip: lambda a, a_min=None, a_max=None: functional.clip(a, a_min, a_max),
+    np.max: lambda a, axis=None, keepdims=False: Max.apply(a, axis=axis, keepdims=keepdims),
+    np.amax: lambda a, axis=None, keepdims=False: Max.apply(a, axis=axis, keepdims=keepdims),
+    np.min: lambda a, axis=None, keepdims=False: Min.apply(a, axis=axis, keepdims=keepdims),
+    np.amin: lambda a, axis=None, keepdims=False: Min.apply(a, axis=axis, keepdims=keepdims),
+    np.argmax: lambda a, axis=None, keepdims=False: argmax(a, axis, keepdims),
+    np.argmin: lambda a, axis=None, keepdims=False: argmin(a, axis, keepdims),
+    np.concatenate: lambda arrays, axis=0: functional.concatenate(arrays, axis),
+    np.stack: lambda arrays, axis=0: functional.stack(arrays, axis),
+    np.squeeze: lambda a, axis=None: functional.squeeze(a, axis),
+    np.expand_dims: lambda a, axis: functional.expand_dims(a, axis),
 }
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import operator
 
 import numpy as np
 from numpy.lib.array_utils import normalize_axis_tuple
@@ -14,8 +15,16 @@ from tinygrad_div.engine.value import shape_of
 
 
 def _reduced_axes(shape: tuple, axis) -> tuple[int, ...]:
-    """The axes a reduction removes, by numpy's rules (None for all, ints, tuples, negatives)."""
-    return tuple(range(len(shape))) if axis is None else normalize_axis_tuple(axis, len(shape))
+    """The axes a reduction removes, by numpy's rules (None for all, ints, tuples, negatives).
+
+    Numpy lets a reduction of a 0-d array name axis 0 or -1 as a plain int (not in a
+    tuple): `np.sum(0.0, axis=-1)` is 0.0. Scalars follow it: nothing is reduced.
+    """
+    if axis is None:
+        return tuple(range(len(shape)))
+    if not shape and not isinstance(axis, tuple) and operator.index(axis) in (0, -1):
+        return ()
+    return normalize_axis_tuple(axis, len(shape))
 
 
 def _kept_shape(shape: tuple, axes: tuple[int, ...]) -> tuple:

@@ -1,8 +1,12 @@
-"""Ops that move data around without arithmetic: reshape, transpose, broadcast, sum-to, indexing."""
+"""Ops that move data around without arithmetic: reshape, squeeze, expand_dims, flatten, transpose,
+broadcast, sum-to, indexing."""
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
+from numpy.lib.array_utils import normalize_axis_index
 
 from tinygrad_div.engine.function import Function
 from tinygrad_div.engine.value import Value, shape_of
@@ -68,6 +72,67 @@ class Reshape(Function):
         return [{"shape": (-1,)}, {"shape": shape[::-1]}, {"shape": (1, *shape)}]
 
 
+def _as_data(out):
+    return float(out) if np.ndim(out) == 0 else out
+
+
+class Squeeze(Function):
+    """y = a without its axes of length 1 (those in `axis`, or all);  dy/da: the gradient reshaped back"""
+
+    @staticmethod
+    def forward(ctx, a, *, axis=None):
+        ctx.input_shape = shape_of(a)
+        return _as_data(np.squeeze(a, axis))
+
+    @staticmethod
+    def backward(ctx, grad):
+        return reshape(grad, ctx.input_shape)
+
+    @staticmethod
+    def example_params(shape):
+        ones = tuple(i for i, n in enumerate(shape) if n == 1)
+        return [{}] + ([{"axis": ones[0]}, {"axis": ones[-1] - len(shape)}, {"axis": ones}] if ones else [])
+
+
+class ExpandDims(Function):
+    """y = a with new axes of length 1 at `axis` (numpy's expand_dims, torch's unsqueeze);  dy/da: reshaped back"""
+
+    @staticmethod
+    def forward(ctx, a, *, axis):
+        ctx.input_shape = shape_of(a)
+        return np.expand_dims(a, axis)
+
+    @staticmethod
+    def backward(ctx, grad):
+        return reshape(grad, ctx.input_shape)
+
+    @staticmethod
+    def example_params(shape):
+        return [{"axis": 0}, {"axis": -1}, {"axis": (0, len(shape) + 1)}]
+
+
+class Flatten(Function):
+    """y = a with axes start..end (inclusive, as torch.flatten) merged into one;  dy/da: reshaped back"""
+
+    @staticmethod
+    def forward(ctx, a, *, start=0, end=-1):
+        ctx.input_shape = shape = shape_of(a)
+        if not shape:
+            return np.reshape(a, (1,))  # as numpy's and torch's flatten of a 0-d array
+        first, last = (normalize_axis_index(axis, len(shape)) for axis in (start, end))
+        if first > last:
+            raise ValueError(f"flatten: start axis {start} comes after end axis {end} for shape {shape}")
+        return np.reshape(a, (*shape[:first], math.prod(shape[first:last + 1]), *shape[last + 1:]))
+
+    @staticmethod
+    def backward(ctx, grad):
+        return reshape(grad, ctx.input_shape)
+
+    @staticmethod
+    def example_params(shape):
+        return [{}, {"start": 1}, {"end": -2}] if len(shape) > 1 else [{}]
+
+
 class Transpose(Function):
     """y = a with its axes permuted (reversed when axes is None);  dy/da: the inverse permutation"""
 
@@ -129,15 +194,24 @@ class SumTo(Function):
 
 
 class GetItem(Function):
-    """y = a[index];  dy/da: the gradient scattered back into zeros (repeated indices add up)"""
+    """y = a[index];  dy/da: the gradient scattered back into zeros (repeated indices add up, as np.add.at)
+
+    Any numpy index: ints, slices, None, Ellipsis, integer arrays (labels, say) and
+    boolean masks (`v[v > 0]`); a Value in the index stands for its data.
+    """
 
     @staticmethod
     def forward(ctx, a, *, index):
         if type(a) is float:
-            raise ValueError("a scalar Value cannot be indexed")
+            raise IndexError("a scalar Value cannot be indexed")
+        index = _plain_index(index)
         ctx.input_shape = a.shape
         ctx.index = index
-        return a[index]
+        try:
+            out = a[index]
+        except IndexError as exc:
+            raise IndexError(f"index {_short(index)} into a Value of shape {a.shape}: {exc}") from None
+        return float(out) if type(out) is np.float64 else out
 
     @staticmethod
     def backward(ctx, grad):
@@ -147,7 +221,28 @@ class GetItem(Function):
     def example_params(shape):
         if not shape:
             return []
-        return [{"index": 0}, {"index": -1}, {"index": slice(None, None, 2)}, {"index": np.array([0, 0, -1])}]
+        examples = [{"index": 0}, {"index": -1}, {"index": slice(None, None, 2)}, {"index": np.array([0, 0, -1])},
+                    {"index": np.arange(shape[0]) % 2 == 0}, {"index": (Ellipsis, None)}]
+        if len(shape) > 1:  # one element per row, as cross-entropy picks each sample's label
+            examples.append({"index": (np.array([0, -1, 0]), np.array([0, 0, -1]))})
+            examples.append({"index": np.ones(shape[:2], dtype=bool)})
+        return examples
+
+
+def _plain_index(index):
+    """The index with Values replaced by their data and lists by arrays (numpy's own reading of a list)."""
+    if isinstance(index, tuple):
+        return tuple(_plain_index(i) for i in index)
+    if isinstance(index, Value):
+        index = index.data
+    if isinstance(index, list):
+        return np.asarray(index)
+    return index
+
+
+def _short(index) -> str:
+    text = repr(index)
+    return text if len(text) <= 60 else text[:57] + "..."
 
 
 def scatter_add(grad, shape: tuple, index):
