@@ -69,10 +69,28 @@ def test_gradgradcheck_catches_a_wrong_second_derivative():
         gradgradcheck(SquareWithConstantSlope.apply, [np.array([1.0, 2.0])])
 
 
-@pytest.mark.parametrize("bad", [np.array([1.0], dtype=np.float32), np.array([1, 2]), 3])
+@pytest.mark.parametrize("bad", [np.array([1.0], dtype=np.float32), 3, "x"])
 def test_non_float64_inputs_are_refused(bad):
     with pytest.raises(TypeError, match="float64"):
         gradcheck(lambda x: x * 2.0, [bad])
+
+
+def test_integer_and_boolean_inputs_are_constants_passed_through_untouched():
+    seen = []
+
+    def pick(x, labels, mask):
+        seen.append((labels.dtype, mask.dtype))
+        return x[np.arange(2), labels] * mask
+
+    labels, mask = np.array([1, 0]), np.array([True, False])
+    assert gradcheck(pick, [np.array([[1.0, 2.0], [3.0, 4.0]]), labels, mask])
+    assert gradgradcheck(lambda x, m: (x * x * m).sum(), [np.array([1.0, 2.0]), mask])
+    assert set(seen) == {(labels.dtype, np.dtype(bool))}
+
+
+def test_only_constant_inputs_is_a_one_line_error():
+    with pytest.raises(TypeError, match="at least one float64 input"):
+        gradcheck(lambda m: m, [np.array([True])])
 
 
 def test_large_inputs_use_random_projections_and_still_catch_errors():

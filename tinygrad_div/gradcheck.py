@@ -157,6 +157,8 @@ def _float64_inputs(inputs: Sequence[Any]) -> list:
             kind = f"dtype {x.dtype}" if isinstance(x, np.ndarray) else type(x).__name__
             raise TypeError(f"gradcheck needs float64 inputs (finite differences lose precision otherwise) "
                             f"or integer/boolean constants; input {i} is {kind}")
+    if datas and all(is_constant(d) for d in datas):
+        raise TypeError("gradcheck needs at least one float64 input to differentiate; all are integer/boolean")
     return datas
 
 

@@ -230,23 +230,19 @@ def check_op(
 ) -> OpReport:
     """Gradient-check `op` (and its second derivative) on `examples` hypothesis-drawn inputs.
 
-    Raises `OpCheckError` naming the op, the shrunk failing input and the bad element.
-    Reproducible by default; `derandomize=None` follows the active hypothesis profile.
+    After the drawn cases come the op's fixed ones (`fixed_cases`: every example
+    parameter at full shapes), so a rule that is only right for one element fails
+    however few examples are drawn. Raises `OpCheckError` naming the op, the stage
+    ("gradient check" or "second-derivative check"), the shrunk failing input and the
+    bad element; `OpHookError` when one of the op's own hooks fails. Reproducible by
+    default; `derandomize=None` follows the active hypothesis profile.
     """
     if second_order is None:
         second_order = op.twice_differentiable
     report = OpReport(op.__name__, second_order_checked=second_order)
     failing: list[str] = []
 
-    @settings(
-        max_examples=examples, deadline=None, database=None,
-        derandomize=settings.default.derandomize if derandomize is None else derandomize,
-        suppress_health_check=list(HealthCheck), report_multiple_bugs=False,
-    )
-    @given(op_inputs(op))
-    def run(case: tuple[list[Any], dict[str, Any]]) -> None:
-        datas, params = case
-
+    def check_case(datas: list[Any], params: dict[str, Any]) -> None:
         def applied(*xs: Any) -> Any:
             return op.apply(*xs, **params)
 
@@ -260,15 +256,26 @@ def check_op(
         except Exception as exc:
             failing[:] = [f"{op.__name__} failed its {stage} on {describe_case(datas, params)}: {exc}"]
             raise
-        report.examples += 1
         first = report.first_order
         first.max_abs_error = max(first.max_abs_error, errors.max_abs_error)
         first.max_rel_error = max(first.max_rel_error, errors.max_rel_error)
         first.entries += errors.entries
 
+    @settings(
+        max_examples=examples, deadline=None, database=None,
+        derandomize=settings.default.derandomize if derandomize is None else derandomize,
+        suppress_health_check=list(HealthCheck), report_multiple_bugs=False,
+    )
+    @given(op_inputs(op))
+    def run(case: tuple[list[Any], dict[str, Any]]) -> None:
+        check_case(*case)
+        report.examples += 1
+
     try:
         with hypothesis_storage_in_a_temporary_directory():
             run()
+        for case in fixed_cases(op):  # after the drawn ones: a bug they find is shrunk to a small input
+            check_case(*case)
     except OpHookError:
         raise
     except Exception as exc:
@@ -288,6 +295,46 @@ def hypothesis_storage_in_a_temporary_directory() -> Iterator[None]:
             yield
         finally:
             configuration.set_hypothesis_home_dir(previous)
+
+
+def fixed_cases(op: type[Function]) -> list[tuple[list[Any], dict[str, Any]]]:
+    """Deterministic cases at full shapes, one per example parameter: (2, 3) for broadcasting
+    inputs, (2, 3) @ (3, 2) for matmul, sizes 2, 3, 2... for named dimensions. None for an op
+    that draws its own inputs."""
+    if hasattr(op, "draw_inputs"):
+        return []
+    count = inputs_count(op)
+    parsed = parse_shapes(op)
+    if parsed is not None:
+        names = sorted({d for dims in parsed for d in dims if not d.isdigit()})
+        size = {name: 2 + i % 2 for i, name in enumerate(names)}
+        shapes = [tuple(int(d) if d.isdigit() else size[d] for d in dims) for dims in parsed]
+    elif op.shapes == "matmul":
+        shapes = [(2, 3), (3, 2)]
+    else:
+        shapes = [(2, 3, *(2,) * (getattr(op, "min_ndim", 0) - 2))] * count
+    domains = op.domain if isinstance(op.domain, tuple) else (op.domain,) * count
+    rng = np.random.default_rng(0)
+    datas = []
+    for domain, shape in zip(domains, shapes):
+        if domain == "bool":
+            datas.append(rng.random(shape) < 0.5)
+        elif domain == "distinct":
+            datas.append(None)
+        else:
+            values = rng.uniform(LOW if domain != "real" else -HIGH, HIGH, shape)
+            datas.append(values * rng.choice([-1.0, 1.0], shape) if domain == "nonzero" else values)
+    apart = [i for i, domain in enumerate(domains) if domain == "distinct"]
+    if apart:
+        total = sum(int(np.prod(shapes[i])) for i in apart)
+        grid = -0.9 * HIGH + rng.permutation(2 * total) * (0.9 * HIGH / total)
+        start = 0
+        for i in apart:
+            size = int(np.prod(shapes[i]))
+            datas[i] = grid[start:start + size].reshape(shapes[i])
+            start += size
+    candidates = call_hook(op, "example_params", *shapes)
+    return [(list(datas), params) for params in candidates]
 
 
 def describe_case(datas: list[Any], params: dict[str, Any]) -> str:

@@ -135,3 +135,20 @@ class TestMethods:
 def test_numbers_beyond_float64_are_refused():
     with pytest.raises(DataError, match="float64"):
         Value(10**400)
+
+
+@pytest.mark.parametrize("flag", ["no", 1, None, 0.0, np.array(True)])
+def test_requires_grad_must_be_a_bool(flag):
+    with pytest.raises(TypeError, match=r"^requires_grad must be True or False, got \w+"):
+        Value(1.0, requires_grad=flag)
+    assert Value(1.0, requires_grad=np.bool_(False)).requires_grad is False
+
+
+def test_float_of_a_one_element_value_of_any_shape():
+    assert float(Value(2.5)) == 2.5 and float(Value([[3.0]])) == 3.0
+    with pytest.raises(TypeError, match=r"float\(\) needs a Value with one element, this one has shape \(2,\)"):
+        float(Value([1.0, 2.0]))
+
+
+def test_reducing_a_scalar_over_its_last_axis_is_the_scalar_as_in_numpy():
+    assert Value(0.0).sum(axis=-1).data == np.sum(0.0, axis=-1) == 0.0

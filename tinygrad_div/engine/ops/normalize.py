@@ -22,7 +22,8 @@ def _shifted(a, axes):
     a = np.asarray(a)
     m = np.max(a, axis=axes, keepdims=True)
     m = np.where(np.isfinite(m), m, 0.0)
-    return m, a - m
+    with np.errstate(over="ignore"):  # -1e308 - 1e308 is -inf: right for e^(a - m), and the rounded log_softmax
+        return m, a - m
 
 
 def _log_total(shifted, axes):
@@ -58,7 +59,9 @@ class LogSumExp(Function):
     @staticmethod
     def backward(ctx, grad):
         a, out = ctx.saved_tensors
-        return _spread(grad, ctx.kept_shape, ctx.input_shape) * np.exp(a - reshape(out, ctx.kept_shape))
+        with np.errstate(over="ignore"):  # a - y is -inf only where the softmax is exactly 0
+            softmax = np.exp(a - reshape(out, ctx.kept_shape))
+        return _spread(grad, ctx.kept_shape, ctx.input_shape) * softmax
 
 
 class LogSoftmax(Function):
