@@ -24,10 +24,10 @@ suite runs exactly this on every registered op. Needs hypothesis (the `dev` extr
 
 from __future__ import annotations
 
+import inspect
 import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
-import inspect
 from dataclasses import dataclass, field
 from typing import Any
 

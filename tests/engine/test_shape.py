@@ -78,3 +78,12 @@ def test_bad_indices_are_one_line_index_errors():
         x[Value(np.array([0.0, 1.0]))]  # float data is no index
     with pytest.raises(IndexError, match="scalar Value cannot be indexed"):
         Value(1.0)[0]
+
+
+def test_label_picking_passes_first_and_second_order_checks():
+    from tinygrad_div import gradcheck, gradgradcheck
+
+    labels = np.array([1, 0, 1, 1])
+    pick = lambda x: (x[np.arange(4), labels] ** 2.0)  # noqa: E731
+    data = np.random.default_rng(0).uniform(0.5, 2.0, (4, 2))
+    assert gradcheck(pick, [data]) and gradgradcheck(pick, [data])

@@ -223,8 +223,7 @@ class GetItem(Function):
             return []
         examples = [{"index": 0}, {"index": -1}, {"index": slice(None, None, 2)}, {"index": np.array([0, 0, -1])},
                     {"index": np.arange(shape[0]) % 2 == 0}, {"index": (Ellipsis, None)}]
-        if len(shape) > 1:  # one element per row, as cross-entropy picks each sample's label
-            examples.append({"index": (np.array([0, -1, 0]), np.array([0, 0, -1]))})
+        if len(shape) > 1:
             examples.append({"index": np.ones(shape[:2], dtype=bool)})
         return examples
 
