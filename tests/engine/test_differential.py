@@ -134,6 +134,87 @@ def sum_to(x, shape):
     return x.linear(reduce)
 
 
+def constant_shift(x, m):
+    """x - m for a constant m: only the real part moves."""
+    return HyperDual(x.r - m, x.a, x.b, x.ab)
+
+
+def stable_max(x, axis):
+    m = np.max(np.asarray(x.r), axis=axis, keepdims=True)
+    return np.where(np.isfinite(m), m, 0.0)
+
+
+def logsumexp(x, axis=None, keepdims=False):
+    m = stable_max(x, axis)
+    out = constant_shift(log(summed(exp(constant_shift(x, m)), axis=axis, keepdims=True)), -m)
+    return out if keepdims else out.linear(lambda p: np.squeeze(p, axis=axis) if axis is not None else
+                                           np.reshape(p, ()))
+
+
+def softmax(x, axis=-1):
+    e = exp(constant_shift(x, stable_max(x, axis)))
+    return e * reciprocal(summed(e, axis=axis, keepdims=True))
+
+
+def log_softmax(x, axis=-1):
+    shifted = constant_shift(x, stable_max(x, axis))
+    return shifted - log(summed(exp(shifted), axis=axis, keepdims=True))
+
+
+def select(weight, x, y):
+    """weight·x + (1 - weight)·y part by part, for a constant weight (1 picks x, ½ at a tie)."""
+    return HyperDual(*(weight * p + (1.0 - weight) * q for p, q in zip(x.parts(), y.parts())))
+
+
+def maximum(x, y):
+    return select((x.r > y.r) + 0.5 * (x.r == y.r), x, y)
+
+
+def minimum(x, y):
+    return select((x.r < y.r) + 0.5 * (x.r == y.r), x, y)
+
+
+def where(cond, x, y):
+    return select((np.asarray(cond.r) != 0) * 1.0, x, y)
+
+
+def clip(x, lo, hi):
+    """min(max(x, lo), hi), with the value at a limit x itself (torch.clamp's choice)."""
+    inside = (x.r >= lo.r) & (x.r <= hi.r)
+    below = (x.r < lo.r) & (lo.r <= hi.r)
+    above = np.maximum(x.r, lo.r) > hi.r
+    return HyperDual(*(inside * p + below * q + above * t for p, q, t in zip(x.parts(), lo.parts(), hi.parts())))
+
+
+def extreme(pick):
+    """max or min over `axis`: the mean of the parts of the elements that attain it (ties share)."""
+    def reduce(x, axis=None, keepdims=False):
+        r = np.asarray(x.r)
+        hit = r == pick(r, axis=axis, keepdims=True)
+        weight = hit / np.maximum(np.sum(hit, axis=axis, keepdims=True), 1)
+        return x.linear(lambda p: np.sum(weight * p, axis=axis, keepdims=keepdims))
+
+    return reduce
+
+
+def flatten(x, start=0, end=-1):
+    def reshape(p):
+        shape = np.shape(p)
+        if not shape:
+            return np.reshape(p, (1,))
+        first, last = start % len(shape), end % len(shape)
+        return np.reshape(p, shape[:first] + (math.prod(shape[first:last + 1]),) + shape[last + 1:])
+
+    return x.linear(reshape)
+
+
+def joined(join):
+    def apply(*xs, axis=0):
+        return HyperDual(*(join([np.asarray(x.parts()[k]) for x in xs], axis=axis) for k in range(4)))
+
+    return apply
+
+
 REFERENCE = {
     "Add": lambda x, y: x + y,
     "Sub": lambda x, y: x - y,
@@ -156,6 +237,25 @@ REFERENCE = {
     "SumTo": sum_to,
     "GetItem": lambda x, index: x.linear(lambda p: np.asarray(p)[index]),
     "MatMul": lambda x, y: x.bilinear(y, np.matmul),
+    "Sqrt": lambda x: x.chain(np.sqrt, lambda r: 0.5 / np.sqrt(r), lambda r: -0.25 / (r * np.sqrt(r))),
+    "Sin": lambda x: x.chain(np.sin, np.cos, lambda r: -np.sin(r)),
+    "Cos": lambda x: x.chain(np.cos, lambda r: -np.sin(r), lambda r: -np.cos(r)),
+    "Log1p": lambda x: x.chain(np.log1p, lambda r: 1 / (1 + r), lambda r: -1 / (1 + r) ** 2),
+    "Expm1": lambda x: x.chain(np.expm1, np.exp, np.exp),
+    "Where": where,
+    "Maximum": maximum,
+    "Minimum": minimum,
+    "Clip": clip,
+    "Max": extreme(np.max),
+    "Min": extreme(np.min),
+    "LogSumExp": logsumexp,
+    "Softmax": softmax,
+    "LogSoftmax": log_softmax,
+    "Squeeze": lambda x, axis=None: x.linear(lambda p: np.squeeze(p, axis)),
+    "ExpandDims": lambda x, axis: x.linear(lambda p: np.expand_dims(p, axis)),
+    "Flatten": flatten,
+    "Concatenate": joined(np.concatenate),
+    "Stack": joined(np.stack),
 }
 
 OPS = registered_ops("tinygrad_div")

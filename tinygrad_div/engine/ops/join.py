@@ -10,6 +10,8 @@ from tinygrad_div.engine.function import Function
 
 def _join_axes(shapes, stacked: bool):
     """The axes along which inputs of these shapes can be joined (for the gradient check's parameters)."""
+    if not shapes:
+        return []
     ndim = len(shapes[0]) + stacked
     fits = []
     for axis in range(ndim):
