@@ -5,8 +5,8 @@ import re
 import numpy as np
 import pytest
 
-from tinygrad_div.division.config import TrainConfig
-from tinygrad_div.division.names import ConfigError, Names
+from tinygrad_div.division.config import ConfigError, TrainConfig
+from tinygrad_div.division.names import Names
 from tinygrad_div.division.training import train
 
 

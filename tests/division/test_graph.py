@@ -4,8 +4,8 @@ import re
 
 import pytest
 
+from tinygrad_div.division.config import ConfigError
 from tinygrad_div.division.graph import division_graph
-from tinygrad_div.division.names import ConfigError
 from tinygrad_div.viz import to_dot
 
 

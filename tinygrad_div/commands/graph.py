@@ -9,8 +9,8 @@ import argparse
 from pathlib import Path
 
 from tinygrad_div.commands.usage import FLAGS, UsageError, add_network_arguments, output_file
+from tinygrad_div.division.config import ConfigError
 from tinygrad_div.division.graph import division_graph
-from tinygrad_div.division.names import ConfigError
 from tinygrad_div.files import output_problem
 from tinygrad_div.viz import GraphvizNotFoundError
 

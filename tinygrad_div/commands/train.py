@@ -13,9 +13,8 @@ import numpy as np
 
 from tinygrad_div.commands.usage import FLAGS, UsageError, add_network_arguments, integer, number, output_file
 from tinygrad_div.division import model_file
-from tinygrad_div.division.config import TrainConfig
+from tinygrad_div.division.config import ConfigError, TrainConfig
 from tinygrad_div.division.data import TRAIN_RANGE, wider_range
-from tinygrad_div.division.names import ConfigError
 from tinygrad_div.division.plot import plot_problem, plot_training
 from tinygrad_div.division.progress import ProgressBar
 from tinygrad_div.division.training import TrainResult, train

@@ -6,7 +6,7 @@
 Modules: `data` (pairs, split, encoding), `config` (TrainConfig and its validation),
 `names` (how messages name settings), `memory` (up-front memory estimates),
 `divider` (Divider: a network read as a divider), `training` (the loop and scores),
-`model_file` (save/load .npz), `manual` (the notes' hand-derived backprop), `graph`
+`model_file` (save/load .npz), `onnx_model` (a divider as ONNX), `manual` (the notes' hand-derived backprop), `graph`
 (one sample's graph to draw), `plot` (--plot), `progress` (the progress bar).
 
 The names below are loaded on first use, so that `model_file` (what `predict` needs)
@@ -19,7 +19,7 @@ import importlib
 from typing import Any
 
 _HOMES = {
-    "TrainConfig": "config", "ConfigError": "names",
+    "TrainConfig": "config", "ConfigError": "config",
     "Pairs": "data", "division_data": "data",
     "Divider": "divider",
     "train": "training", "fit": "training", "TrainResult": "training", "Scores": "training",

@@ -15,7 +15,18 @@ import numpy as np
 from tinygrad_div.division import data
 from tinygrad_div.division.data import INPUT_KINDS, TEST_FRACTION, TRAIN_RANGE, InputKind
 from tinygrad_div.division.memory import memory_problem, training_bytes
-from tinygrad_div.division.names import PYTHON_NAMES, ConfigError, Names, Problem
+from tinygrad_div.division.names import PYTHON_NAMES, Names, Problem
+
+
+class ConfigError(ValueError):
+    """Settings that cannot run. `str()` names the Python fields; `message(names)` says it in other words."""
+
+    def __init__(self, problems: list[Problem]) -> None:
+        self.problems = problems
+        super().__init__(self.message(PYTHON_NAMES))
+
+    def message(self, names: Names) -> str:
+        return "; ".join(problem(names) for problem in self.problems)
 
 
 @dataclass(frozen=True)
@@ -49,10 +60,10 @@ class TrainConfig:
         `memory=False` leaves out the estimate of a training run's memory (for commands
         that do not train, and estimate their own).
         """
-        return [problem(names) for problem in self.found(memory=memory)]
+        return [problem(names) for problem in self.faults(memory=memory)]
 
-    def found(self, *, memory: bool = True) -> list[Problem]:
-        """The problems `problems` renders, each still a function of the names to use."""
+    def faults(self, *, memory: bool = True) -> list[Problem]:
+        """What `problems` renders: each problem still a function of the words to say it in (`names.Names`)."""
         found: list[Problem] = []
         if not 0 < self.test_fraction < 1:
             found.append(lambda n: f"{n.test_fraction} must be in (0, 1), got {self.test_fraction}")
@@ -79,8 +90,8 @@ class TrainConfig:
 
     def validate(self) -> None:
         """Raise `ConfigError` naming every problem, if there is one."""
-        if found := self.found():
-            raise ConfigError(found)
+        if faults := self.faults():
+            raise ConfigError(faults)
 
     def memory_needed(self) -> int:
         """Roughly the bytes a run holds at its peak (see `memory.training_bytes`)."""

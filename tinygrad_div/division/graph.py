@@ -13,10 +13,9 @@ from pathlib import Path
 import numpy as np
 
 from tinygrad_div.division import data
-from tinygrad_div.division.config import TrainConfig
+from tinygrad_div.division.config import ConfigError, TrainConfig
 from tinygrad_div.division.data import InputKind
 from tinygrad_div.division.memory import graph_bytes, memory_problem
-from tinygrad_div.division.names import ConfigError
 from tinygrad_div.engine.value import Value
 from tinygrad_div.nn import MLP, mse_loss
 from tinygrad_div.viz import draw, retain_all_grads
@@ -42,7 +41,7 @@ def division_graph(*, seed: int = 0, hidden: Sequence[int] = (), inputs: InputKi
     """
     config = TrainConfig(seed=seed, hidden=tuple(hidden), inputs=inputs)
     # train's memory estimate is for a whole run; the graph holds one sample, so it gets its own
-    found = config.found(memory=False)
+    found = config.faults(memory=False)
     if not found and (problem := memory_problem(graph_bytes(config.samples, config.sizes), "this graph")):
         found.append(lambda n: f"{problem}: lower {n.hidden}")
     if found:

@@ -36,13 +36,3 @@ PYTHON_NAMES = Names()
 #: A message about some settings, written once and rendered with either `Names`.
 Problem = Callable[[Names], str]
 
-
-class ConfigError(ValueError):
-    """Settings that cannot run. `str()` names the Python fields; `message(names)` renders it with other names."""
-
-    def __init__(self, problems: list[Problem]) -> None:
-        self.problems = problems
-        super().__init__(self.message(PYTHON_NAMES))
-
-    def message(self, names: Names) -> str:
-        return "; ".join(problem(names) for problem in self.problems)

@@ -13,11 +13,10 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from tinygrad_div.division import data
-from tinygrad_div.division.config import TrainConfig
+from tinygrad_div.division.config import ConfigError, TrainConfig
 from tinygrad_div.division.data import Pairs, wider_range
 from tinygrad_div.division.divider import Divider, quotients_of
 from tinygrad_div.division.memory import WIDE_COUNT
-from tinygrad_div.division.names import ConfigError
 from tinygrad_div.nn import MLP, mse_loss
 from tinygrad_div.optim import SGD
 
