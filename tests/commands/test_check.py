@@ -124,6 +124,23 @@ def test_a_module_can_be_given_as_a_file(tmp_path, capsys):
     assert status == 0 and "Cube" in rows(out)
 
 
+def test_a_file_imports_its_siblings_and_only_its_own_ops_are_checked(tmp_path, capsys):
+    """The file's folder goes on sys.path (as when it runs as a script); ops it imports are not its own."""
+    folder = tmp_path / "project"
+    folder.mkdir()
+    (folder / "shared_ops.py").write_text(WRONG_OP)  # a sibling module with an op of its own
+    (folder / "my_ops.py").write_text("from shared_ops import Flip  # noqa: F401\n" + CORRECT_OP)
+    status, out, _ = run_cli(capsys, "--module", str(folder / "my_ops.py"), "--examples", "3")
+    assert status == 0 and set(rows(out)) == {"Cube"}
+
+
+def test_a_file_that_only_imports_ops_defines_none(tmp_path, capsys):
+    (tmp_path / "lib_ops.py").write_text(CORRECT_OP)
+    (tmp_path / "reexport.py").write_text("from lib_ops import Cube  # noqa: F401\n")
+    status, _, err = run_cli(capsys, "--module", str(tmp_path / "reexport.py"))
+    assert status == 2 and "defines no Function subclass" in err
+
+
 def test_with_no_module_every_builtin_op_is_checked(capsys):
     status, out, _ = run_cli(capsys, "--examples", "2")
     assert status == 0

@@ -110,10 +110,11 @@ def ops_of(module: str | None) -> list[type[Function]]:
     if module is None:
         importlib.import_module(BUILTIN_MODULE)
         return registered_ops(BUILTIN_MODULE)
-    before = set(Function.registry.values())
     name = _import(module)
-    # Ops registered by this import, plus ops of the module if an earlier import registered them.
-    ops = [op for op in Function.registry.values() if op not in before] or registered_ops(name)
+    # Only the ops the module itself defines (a package: its files), not those it imports from elsewhere.
+    package = hasattr(sys.modules.get(name), "__path__")
+    ops = [op for op in Function.registry.values()
+           if op.__module__ == name or (package and op.__module__.startswith(name + "."))]
     if not ops:
         raise CheckUsageError(f"module {module!r} defines no Function subclass to check")
     return ops
@@ -147,6 +148,9 @@ def _import_file(path: Path) -> str:
             return name  # imported before: its ops are registered already
         raise CheckUsageError(f"cannot import {str(path)!r} as module {name!r}: a module of that name is already "
                               f"loaded from {getattr(loaded, '__file__', None) or 'elsewhere'}; rename the file")
+    folder = str(path.resolve().parent)
+    if folder not in sys.path:  # its sibling modules import as they do when the file runs as a script
+        sys.path.insert(0, folder)
     spec = importlib.util.spec_from_file_location(name, path)
     if spec is None or spec.loader is None:
         raise CheckUsageError(f"cannot import module {str(path)!r}: not a Python file")
