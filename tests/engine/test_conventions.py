@@ -14,6 +14,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+import tinygrad_div as td
 from tinygrad_div import Value, grad
 
 nan, inf = math.nan, math.inf
@@ -62,6 +63,47 @@ def test_abs_gradient_at_zero_is_zero(x):
 def test_abs_gradient_is_the_sign_elsewhere():
     check(Value.abs, [-5e-324], [5e-324, -1.0])
     check(Value.abs, [-inf], [inf, -1.0])
+
+
+@pytest.mark.parametrize("function", [td.maximum, td.minimum], ids=["maximum", "minimum"])
+def test_maximum_and_minimum_split_the_gradient_at_a_tie(function):
+    check(function, [1.0, 1.0], [1.0, 0.5, 0.5])
+    check(function, [-0.0, 0.0], [0.0, 0.5, 0.5])
+
+
+def reduced_gradient(method, data, **params):
+    x = Value(np.array(data))
+    getattr(x, method)(**params).sum().backward()
+    return x.grad.tolist()
+
+
+def test_max_and_min_reductions_share_the_gradient_evenly_among_ties():
+    assert reduced_gradient("max", [1.0, 3.0, 3.0]) == [0.0, 0.5, 0.5]  # torch.amax (and max() without dim)
+    assert reduced_gradient("min", [2.0, 1.0, 1.0, 1.0]) == [0.0, 1 / 3, 1 / 3, 1 / 3]
+    assert reduced_gradient("max", [[1.0, 3.0], [1.0, 2.0]], axis=0) == [[0.5, 1.0], [0.5, 0.0]]
+
+
+def test_clip_at_its_limits_gives_the_gradient_to_the_input():
+    """Gradients (a, lo, hi), as torch.clamp with tensor limits."""
+    check(td.clip, [1.0, 1.0, 2.0], [1.0, 1.0, 0.0, 0.0])
+    check(td.clip, [2.0, 1.0, 2.0], [2.0, 1.0, 0.0, 0.0])
+    check(td.clip, [1.0, 1.0, 1.0], [1.0, 1.0, 0.0, 0.0])
+
+
+def test_clip_with_crossed_limits_gives_the_upper_one():
+    check(td.clip, [1.5, 2.0, 1.0], [1.0, 0.0, 0.0, 1.0])
+
+
+def test_maximum_and_minimum_with_a_nan_give_the_gradient_to_the_second_input():
+    """PyTorch gives 1 to both here; the ops' weight for the first input is 0 (documented difference)."""
+    check(td.maximum, [nan, 1.0], [nan, 0.0, 1.0])
+    check(td.minimum, [1.0, nan], [nan, 0.0, 1.0])
+
+
+def test_max_reduction_over_a_nan_gives_zero_gradients():
+    """PyTorch gives nan to every element (0/0 in its tie count); the ops give 0 (documented difference)."""
+    with np.errstate(all="ignore"):
+        assert reduced_gradient("max", [1.0, nan, 2.0]) == [0.0, 0.0, 0.0]
 
 
 # -- domain edges of a ** b ---------------------------------------------------------------------
@@ -126,6 +168,21 @@ def test_square_root_as_a_power_at_zero():
     check(lambda a: a**0.5, [-0.0], [-0.0, inf])
 
 
+def test_sqrt_at_zero_has_an_infinite_gradient_with_the_sign_of_the_zero():
+    check(td.sqrt, [0.0], [0.0, inf])
+    check(td.sqrt, [-0.0], [-0.0, -inf])
+
+
+def test_sqrt_of_a_negative_number_is_nan():
+    check(td.sqrt, [-1.0], [nan, nan])
+    check(td.sqrt, [inf], [inf, 0.0])
+
+
+def test_log1p_at_minus_one_and_below():
+    check(td.log1p, [-1.0], [-inf, inf])
+    check(td.log1p, [-2.0], [nan, -1.0])
+
+
 # -- nan and infinities -------------------------------------------------------------------------
 def test_relu_passes_nan_and_its_gradient_through():
     check(Value.relu, [nan], [nan, 1.0])
@@ -149,6 +206,8 @@ def test_linear_functions_keep_their_constant_gradient_at_nan():
 
 def test_smooth_functions_at_infinities():
     check(Value.tanh, [inf], [1.0, 0.0])
+    check(td.expm1, [-inf], [-1.0, 0.0])
+    check(td.sin, [inf], [nan, nan])
     check(Value.sigmoid, [-inf], [0.0, 0.0])
     check(Value.exp, [-inf], [0.0, 0.0])
     check(Value.log, [0.0], [-inf, inf])
