@@ -3,8 +3,9 @@
 The convention, one kind of fence per purpose:
 
 - ```python   runs, in a fresh temporary folder (so it must not need the repository as its cwd).
-              A ```text block right after it is its output: an `XxxError: ...` first
-              line means the code raises that exception; anything else is its exact stdout.
+              A ```text block right after it is its output: `XxxError: message` means the
+              code raises that exception with that message (as `example.py`); anything
+              else is its exact stdout.
 - ```console  `$ python -m tinygrad_div ...` lines run through the CLI in one temporary
               folder per page (so a model saved above is there below); the lines after a
               command are its exact output, stdout and stderr together, with the
@@ -17,6 +18,7 @@ A ```text block anywhere else, or any other fence, is an error: every block is r
 
 import contextlib
 import io
+import linecache
 import re
 import shlex
 import shutil
@@ -67,13 +69,16 @@ def test_python_blocks_run_as_printed(page, code, output, tmp_path, monkeypatch,
         pytest.skip("needs Graphviz's dot program")
     monkeypatch.chdir(tmp_path)  # examples that write files write them here, and must not need the repository
     namespace = {"__name__": "doc_example"}
+    # as if saved as example.py: messages that quote a line of the caller's source find it
+    monkeypatch.setitem(linecache.cache, "example.py", (len(code), None, code.splitlines(keepends=True), "example.py"))
     error = ERROR_LINE.match(output or "")
-    if error:
+    if error:  # the exception, and its message as printed (line breaks aside)
         with pytest.raises(Exception) as info:
-            exec(compile(code, page, "exec"), namespace)
+            exec(compile(code, "example.py", "exec"), namespace)
         assert type(info.value).__name__ == error.group(1)
+        assert str(info.value).split() == output[error.end():].split()
         return
-    exec(compile(code, page, "exec"), namespace)
+    exec(compile(code, "example.py", "exec"), namespace)
     if output is not None:
         assert capsys.readouterr().out == output
 
