@@ -1,8 +1,5 @@
 """tinygrad_div: a small, exact autograd engine on numpy, grown from a learner's notes on backprop."""
 
-# value first: it wires the graph modules (ops, autograd) that refer back to it
-from tinygrad_div.engine.value import Value  # isort: skip
-
 from tinygrad_div.anomaly import AnomalyError, detect_anomaly
 from tinygrad_div.engine.autograd import grad
 from tinygrad_div.engine.errors import BackwardError, DataError, ShapeError
@@ -32,6 +29,7 @@ from tinygrad_div.engine.ops.functional import (
     unsqueeze,
     where,
 )
+from tinygrad_div.engine.value import Value
 from tinygrad_div.gradcheck import GradcheckError, gradcheck, gradgradcheck
 
 __all__ = [

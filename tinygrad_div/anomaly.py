@@ -8,8 +8,10 @@ The error names the op, its input shapes, the first bad element, and the line of
 user code that created the node. Creation sites are captured only inside the mode:
 outside it `Function.apply` and the backward loop pay one flag test each, nothing more.
 
-The engine calls `check_forward` after every forward and `check_backward` after
-every backward rule while the mode is on.
+How it plugs in: the engine knows nothing of this module. `detect_anomaly()`
+installs a `_Detector` as the engine's observer (`engine.mode.state.anomaly`), whose
+`check_forward` the engine calls after every forward and `check_backward` after every
+backward rule; the node whose backward rule is running is `state.backward_node`.
 """
 
 from __future__ import annotations
@@ -45,7 +47,7 @@ def detect_anomaly() -> Iterator[None]:
     so use it to find a bug, not to train.
     """
     previous = state.anomaly
-    state.anomaly = True
+    state.anomaly = _DETECTOR
     try:
         with np.errstate(all="ignore"):  # the AnomalyError says more than numpy's RuntimeWarning would
             yield
@@ -53,42 +55,49 @@ def detect_anomaly() -> Iterator[None]:
         state.anomaly = previous
 
 
-# -- the hooks the engine calls --------------------------------------------------------------
-def check_forward(op: type, ctx: Any, datas: Sequence[Any], out: Any) -> None:
-    """Remember where the node was created; raise if its output is the first NaN/Inf in sight."""
-    site = _user_site()
-    if type(ctx) is op:  # a recorded node, not the throwaway ctx of an unrecorded op
-        ctx.creation_site = site
-    if _finite(out):
-        return
-    for i, d in enumerate(datas):
-        if not _finite(d):
-            # The op only passed it on. Inside the mode an op that made it would have been
-            # stopped already, so it came from data or from work done outside the mode.
-            raise AnomalyError(
-                f"{op.__name__} forward received {_describe(d)} in input {i}, input shapes {_shapes(datas)}, "
-                f"at {format_site(site)}; it was already there: in the data, or computed outside detect_anomaly()"
-            )
-    raise AnomalyError(
-        f"{op.__name__} forward produced {_describe(out)} from finite inputs, input shapes {_shapes(datas)}, "
-        f"at {format_site(site)}{_inside_backward()}"
-    )
+# -- the observer the engine calls ------------------------------------------------------------
+class _Detector:
+    """The engine's observer while the mode is on (see `engine.mode.Observer`)."""
+
+    __slots__ = ()
+
+    def check_forward(self, op: type, ctx: Any, datas: Sequence[Any], out: Any) -> None:
+        """Remember where the node was created; raise if its output is the first NaN/Inf in sight."""
+        site = _user_site()
+        if type(ctx) is op:  # a recorded node, not the throwaway ctx of an unrecorded op
+            ctx.creation_site = site
+        if _finite(out):
+            return
+        for i, d in enumerate(datas):
+            if not _finite(d):
+                # The op only passed it on. Inside the mode an op that made it would have been
+                # stopped already, so it came from data or from work done outside the mode.
+                raise AnomalyError(
+                    f"{op.__name__} forward received {_describe(d)} in input {i}, input shapes {_shapes(datas)}, "
+                    f"at {format_site(site)}; it was already there: in the data, or computed outside detect_anomaly()"
+                )
+        raise AnomalyError(
+            f"{op.__name__} forward produced {_describe(out)} from finite inputs, input shapes {_shapes(datas)}, "
+            f"at {format_site(site)}{_inside_backward()}"
+        )
+
+    def check_backward(self, ctx: Any, grads: Sequence[Any], upstream: Any) -> None:
+        """Raise if `ctx`'s backward rule turned a finite upstream gradient into a NaN/Inf one."""
+        if not _finite(_data(upstream)):
+            return  # the op that made the bad upstream gradient was checked (and blamed) before this one
+        parents = ctx.parents
+        for i, g in enumerate(grads):
+            if g is None or not getattr(parents[i], "requires_grad", False):
+                continue  # a gradient the engine throws away cannot do harm
+            if not _finite(_data(g)):
+                inputs = [_data(p) for p in parents]
+                raise AnomalyError(
+                    f"{type(ctx).__name__} backward produced {_describe(_data(g))} in the gradient of input {i} "
+                    f"from a finite upstream gradient, input shapes {_shapes(inputs)}; {_created_at(ctx)}"
+                )
 
 
-def check_backward(ctx: Any, grads: Sequence[Any], upstream: Any) -> None:
-    """Raise if `ctx`'s backward rule turned a finite upstream gradient into a NaN/Inf one."""
-    if not _finite(_data(upstream)):
-        return  # the op that made the bad upstream gradient was checked (and blamed) before this one
-    parents = ctx.parents
-    for i, g in enumerate(grads):
-        if g is None or not getattr(parents[i], "requires_grad", False):
-            continue  # a gradient the engine throws away cannot do harm
-        if not _finite(_data(g)):
-            inputs = [_data(p) for p in parents]
-            raise AnomalyError(
-                f"{type(ctx).__name__} backward produced {_describe(_data(g))} in the gradient of input {i} "
-                f"from a finite upstream gradient, input shapes {_shapes(inputs)}; {_created_at(ctx)}"
-            )
+_DETECTOR = _Detector()
 
 
 # -- where user code created a node -----------------------------------------------------------
@@ -116,28 +125,18 @@ def format_site(site: Site | None) -> str:
 
 
 def _created_at(ctx: Any) -> str:
-    site = getattr(ctx, "creation_site", None)
+    site = ctx.creation_site
     if site is None:
         return "the node was created outside detect_anomaly() (create the graph inside the mode to see its line)"
     return f"the node was created at {format_site(site)}"
 
 
 def _inside_backward() -> str:
-    """When a backward rule runs ops (create_graph=True), name the node whose backward it is.
-
-    Read from the backward loop's frame, and only on the error path, so the loop pays
-    nothing for it; if the loop's layout changes this just says less.
-    """
-    from tinygrad_div.engine import autograd
-
-    frame = sys._getframe(1)
-    while frame is not None:
-        if frame.f_code is autograd._run.__code__:
-            ctx = frame.f_locals.get("ctx")
-            if ctx is not None:
-                return f", while running the backward of {type(ctx).__name__} ({_created_at(ctx)})"
-        frame = frame.f_back
-    return ""
+    """When a backward rule runs ops (create_graph=True), name the node whose backward it is."""
+    ctx = state.backward_node
+    if ctx is None:
+        return ""
+    return f", while running the backward of {type(ctx).__name__} ({_created_at(ctx)})"
 
 
 # -- describing data --------------------------------------------------------------------------

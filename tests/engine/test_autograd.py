@@ -336,3 +336,53 @@ def test_no_grad_decorator_on_a_recursive_function_restores_recording():
     assert not depth(Value(1.0), 3).requires_grad
     assert td.is_grad_enabled()
     assert (Value(1.0) * 2.0).requires_grad
+
+
+class TestTheRunningNode:
+    """`state.backward_node`: what a tool (anomaly mode) reads to name the node whose backward rule runs."""
+
+    def test_it_names_the_node_while_its_rule_runs_and_is_cleared_after(self):
+        from tinygrad_div import Function
+        from tinygrad_div.engine.mode import state
+
+        seen = []
+
+        class Spy(Function, register=False):
+            @staticmethod
+            def forward(ctx, x):
+                return x * 2.0
+
+            @staticmethod
+            def backward(ctx, grad):
+                seen.append(state.backward_node)
+                return grad * 2.0
+
+        y = Spy.apply(Value(1.0))
+        assert state.backward_node is None
+        y.backward()
+        assert seen == [y.grad_fn] and state.backward_node is None
+
+    def test_it_is_cleared_after_a_failing_backward(self):
+        from tinygrad_div.engine.mode import state
+
+        y = Value(2.0) * 3.0
+        y.backward()
+        with pytest.raises(BackwardError):
+            y.backward()
+        assert state.backward_node is None and td.is_grad_enabled()
+
+
+class TestRootsThatAreLeaves:
+    def test_backward_of_a_leaf_seeds_its_own_grad(self):
+        x = Value(np.array([1.0, 2.0]))
+        seed = np.array([3.0, 4.0])
+        x.backward(seed)
+        x.backward(seed)
+        np.testing.assert_array_equal(x.grad, [6.0, 8.0])
+        assert x.grad is not seed
+
+    def test_grad_of_a_leaf_with_respect_to_itself(self):
+        x = Value(2.0)
+        assert grad(x, x) == (1.0,)
+        assert grad([x, x * 3.0], x) == (4.0,)  # the seed and the path through the op add up
+        assert x.grad is None

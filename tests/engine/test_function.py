@@ -210,3 +210,156 @@ def test_a_user_forward_error_is_not_disguised_as_a_shape_error():
     with pytest.raises(ValueError, match="math domain error") as info:
         MathLog.apply(Value(-1.0))
     assert type(info.value) is ValueError
+
+
+# -- a forward's ValueError: numpy refusing shapes becomes a ShapeError, anything else passes unchanged --
+class OddWindow(Function, register=False):
+    """y = x, for odd window sizes only: an op with a ValueError of its own."""
+
+    @staticmethod
+    def forward(ctx, x, *, window):
+        if window % 2 == 0:
+            raise ValueError("window size must be odd")
+        return x * 1.0
+
+    @staticmethod
+    def backward(ctx, grad):
+        return grad
+
+
+def test_a_user_ops_own_value_error_reaches_the_user_unchanged():
+    import traceback
+
+    with pytest.raises(ValueError) as info:
+        OddWindow.apply(Value(np.ones(2)), window=4)
+    assert type(info.value) is ValueError and str(info.value) == "window size must be odd"
+    innermost = traceback.extract_tb(info.value.__traceback__)[-1]
+    assert innermost.name == "forward" and innermost.line == 'raise ValueError("window size must be odd")'
+
+
+def test_a_user_ops_own_value_error_is_not_relabelled_even_when_shapes_do_not_fit():
+    class SameShape(Function, register=False):
+        @staticmethod
+        def forward(ctx, a, b):
+            if np.shape(a) != np.shape(b):
+                raise ValueError("a and b must have the same shape")
+            return a + b
+
+        @staticmethod
+        def backward(ctx, grad):
+            return grad, grad
+
+    with pytest.raises(ValueError, match="^a and b must have the same shape$") as info:
+        SameShape.apply(Value(np.ones(2)), Value(np.ones(3)))
+    assert type(info.value) is ValueError
+
+
+class Plus(Function, register=False):
+    """y = a + b (a broadcasting op, the default `shapes`)"""
+
+    @staticmethod
+    def forward(ctx, a, b):
+        return a + b
+
+    @staticmethod
+    def backward(ctx, grad):
+        return grad, grad
+
+
+class Times(Function, register=False):
+    """Y = A @ B"""
+
+    shapes = "matmul"
+
+    @staticmethod
+    def forward(ctx, a, b):
+        return np.matmul(a, b)
+
+    @staticmethod
+    def backward(ctx, grad):
+        raise NotImplementedError
+
+
+def test_numpy_refusing_a_user_ops_inputs_is_a_shape_error_decided_from_the_shapes():
+    from tinygrad_div import ShapeError
+
+    with pytest.raises(ShapeError, match=r"^Plus: inputs of shapes \(2,\) and \(3,\) do not fit"):
+        Plus.apply(Value(np.ones(2)), Value(np.ones(3)))
+    with pytest.raises(ShapeError, match=r"^Times: inputs of shapes \(2, 3\) and \(2,\) do not fit"):
+        Times.apply(Value(np.ones((2, 3))), Value(np.ones(2)))
+    assert Times.apply(Value(np.ones((4, 2, 3))), Value(np.ones(3))).shape == (4, 2)  # fits: no error
+
+
+def test_an_error_raised_inside_numpys_own_code_is_a_shape_error():
+    from tinygrad_div import ShapeError
+
+    class Flatten4(Function, register=False):
+        @staticmethod
+        def forward(ctx, x):
+            return np.reshape(x, (4,))
+
+        @staticmethod
+        def backward(ctx, grad):
+            raise NotImplementedError
+
+    with pytest.raises(ShapeError, match=r"^Flatten4: inputs of shapes \(6,\) do not fit: cannot reshape"):
+        Flatten4.apply(Value(np.ones(6)))
+
+
+def test_builtin_ops_with_parameters_that_do_not_fit_raise_shape_errors():
+    from tinygrad_div import ShapeError
+    from tinygrad_div.engine import ops
+
+    v = Value(np.ones((2, 3)))
+    with pytest.raises(ShapeError, match="BroadcastTo"):
+        ops.BroadcastTo.apply(v, shape=(4,))
+    with pytest.raises(ShapeError, match="SumTo"):
+        ops.SumTo.apply(v, shape=(4,))
+    with pytest.raises(ShapeError, match="Transpose"):
+        v.transpose(0, 0, 1)
+    with pytest.raises(ShapeError, match="Transpose"):
+        v.transpose(0, 5)
+
+
+# -- a node's fields ---------------------------------------------------------------------------------
+NODE_FIELDS = {"parents", "sequence", "saved_tensors", "input_data", "creation_site"}
+
+
+def test_a_nodes_fields_are_declared_on_function_with_defaults():
+    assert NODE_FIELDS <= set(Function.__annotations__)
+    for field in NODE_FIELDS:
+        assert hasattr(Function, field), field
+
+
+def test_apply_sets_only_declared_fields_on_the_node():
+    x, y = Value(2.0), Value(3.0)
+    node = Plus.apply(x, y).grad_fn
+    assert set(vars(node)) == {"parents", "sequence"}
+    assert node.parents == (x, y) and node.input_data is None and node.creation_site is None
+    twin = Value(2.0)
+    same_data = Plus.apply(x, twin).grad_fn  # two Value(2.0) share Python's float object: data is separated
+    assert set(vars(same_data)) == {"parents", "sequence", "input_data"}
+    assert same_data.sequence > node.sequence  # creation order
+
+
+def test_every_value_has_every_field_however_it_was_made():
+    from tinygrad_div.engine.value import Value as EngineValue
+
+    x = Value(np.ones(2))
+    made = [x, x.detach(), x * 2, Value(1.0, requires_grad=False) + 1.0, grad((x * x).sum(), x, create_graph=True)[0]]
+    for v in made:
+        assert type(v) is EngineValue
+        for field in ("data", "grad", "requires_grad", "_ctx", "_retains_grad"):
+            getattr(v, field)  # an unset slot would raise AttributeError
+
+
+def test_values_copy_and_pickle():
+    import copy
+    import pickle
+
+    y = Value(np.ones(3)) * 2
+    clone = copy.deepcopy(y)
+    np.testing.assert_array_equal(clone.data, y.data)
+    assert clone.data is not y.data and type(clone.grad_fn) is type(y.grad_fn)
+    back = pickle.loads(pickle.dumps(Value(2.0, requires_grad=False)))
+    assert back.data == 2.0 and back.requires_grad is False and back.grad is None

@@ -1,4 +1,9 @@
-"""Backpropagation: walk the recorded graph from the output back to the leaves.
+"""Backpropagation: walk the recorded graph from the outputs back to the leaves.
+
+    _run             the loop: pop the newest node, run its backward rule, pass the gradients on
+    _call_backward   the one place an op's backward rule is called
+    _IntoGrad        where backward() puts gradients: the `.grad` of leaves (and of retain_grad() nodes)
+    _Capture         where grad() puts them: a dict it returns, `.grad` untouched
 
 Order: every node carries the sequence number of its creation, and an op is always
 created after its inputs, so visiting the reachable nodes newest-first is a
@@ -18,11 +23,10 @@ from typing import Any
 
 import numpy as np
 
-from tinygrad_div import anomaly
 from tinygrad_div.engine.errors import BackwardError, ShapeError
 from tinygrad_div.engine.mode import state
 from tinygrad_div.engine.ops.shape import broadcast_to, expand, reducible, sum_to, sum_to_shape
-from tinygrad_div.engine.value import Value, shape_of, to_data
+from tinygrad_div.engine.value import Value, new_value, shape_of, to_data
 
 _ndarray = np.ndarray
 
@@ -30,7 +34,7 @@ _ndarray = np.ndarray
 def backward(root: Value, grad: Any = None, *, retain_graph: bool = False, create_graph: bool = False) -> None:
     """Accumulate d(root)/d(leaf) into the `.grad` of every leaf that requires grad."""
     seed = _seed(root, grad, create_graph)
-    _run([(root, seed)], retain_graph=retain_graph or create_graph, create_graph=create_graph)
+    _run((root,), (seed,), _INTO_GRAD, retain_graph or create_graph, create_graph)
 
 
 def grad(
@@ -56,16 +60,14 @@ def grad(
     for x in inputs:
         if not isinstance(x, Value) or not x.requires_grad:
             raise ValueError("grad() inputs must be Values that require grad")
-    roots = [(out, _seed(out, g, create_graph)) for out, g in zip(outputs, grad_outputs)]
-    capture = dict.fromkeys(inputs)
+    seeds = [_seed(out, g, create_graph) for out, g in zip(outputs, grad_outputs)]
+    sink = _Capture(inputs, _leading_to(inputs, outputs))
     keep = create_graph if retain_graph is None else retain_graph
-    results = _run(
-        roots, retain_graph=keep, create_graph=create_graph, capture=capture, only=_leading_to(inputs, outputs)
-    )
-    missing = [i for i, x in enumerate(inputs) if results.get(x) is None]
+    _run(outputs, seeds, sink, keep, create_graph)
+    missing = [i for i, x in enumerate(inputs) if sink.grads[x] is None]
     if missing and not allow_unused:
         raise ValueError(f"grad(): input {missing[0]} is not used to compute the outputs (pass allow_unused=True)")
-    return tuple(_owned(results.get(x)) for x in inputs)
+    return tuple(_owned(sink.grads[x]) for x in inputs)
 
 
 def _leading_to(inputs: list[Value], outputs: list[Value]) -> set[Value]:
@@ -105,7 +107,7 @@ def _seed(root: Value, grad: Any, create_graph: bool) -> Any:
         if seed_shape != root.shape:
             raise ShapeError(f"backward(): gradient of shape {seed_shape} for an output of shape {root.shape}")
     if create_graph and not isinstance(seed, Value):
-        seed = Value._wrap(seed, False)
+        seed = new_value(seed, False, None)
     return seed
 
 
@@ -130,104 +132,125 @@ def topological_order(roots: Sequence[Value]) -> list[Value]:
     return [v for _, v in found]
 
 
-def _run(
-    roots: list, *, retain_graph: bool, create_graph: bool, capture: dict | None = None, only: set | None = None
-) -> dict:
-    """Propagate the seeds to the leaves; return `capture` filled with its Values' gradients.
-
-    `only`, when given, is the set of nodes whose backward runs (what grad() asks about
-    leads through them); the rest of the graph is neither walked nor freed.
+def _run(roots: Sequence[Value], seeds: Sequence[Any], sink: _IntoGrad | _Capture, retain_graph: bool,
+         create_graph: bool) -> None:
+    """Propagate `seeds` (one per root, already checked) back through the graph into `sink`.
 
     Order: a max-heap on the nodes' creation sequence. An op is always created after
     its inputs, so when a node is popped every reachable consumer (created later) has
-    already passed its gradient on: topological order without a separate sort or
-    visited set, and `pending` doubles as the set of discovered nodes.
+    already passed its gradient on: the node's gradient is complete. `pending` doubles
+    as the set of nodes reached. Leaves are never queued: their gradients go straight
+    to the sink, which adds them up.
     """
-    pending: dict[Value, Any] = {}  # gradient flowing into each Value, dropped once consumed
-    heap: list = []
-    for root, seed in roots:
-        _deliver(pending, heap, root, seed)
-    check_anomaly = state.anomaly
-    previous_mode = state.grad_enabled
-    state.grad_enabled = create_graph  # raw backward records nothing; create_graph records the gradient's graph
+    pending: dict[Value, Any] = {}  # the gradient flowing into each node reached, until it is passed on
+    heap: list = []  # the nodes reached, as (-sequence, node): the newest pops first
+    previous = state.grad_enabled, state.backward_node
+    state.grad_enabled = create_graph  # a plain backward records nothing; create_graph records the gradients' graph
     try:
-        while heap:
-            v = heappop(heap)[1]
-            g = pending.pop(v)
-            if capture is not None:
-                if v in capture:
-                    capture[v] = g
-            elif v._retains_grad:
-                v.grad = _owned(g) if v.grad is None else v.grad + g
-            if only is not None and v not in only:
-                continue
-            ctx = v._ctx
-            if ctx.saved_tensors is None:
-                raise BackwardError(
-                    f"{type(ctx).__name__}: this graph was already used by a backward pass that freed it; "
-                    "pass retain_graph=True to the first backward to go through it twice"
-                )
-            if create_graph:
-                grads = ctx.backward(_GraphContext(ctx, type(ctx).saved_values(ctx, ctx.parents, v)), g)
-            else:
-                grads = ctx.backward(ctx, g)
-                if not retain_graph:
-                    ctx.saved_tensors = None
-            parents = ctx.parents
-            if type(grads) is not tuple:
-                grads = tuple(grads) if type(grads) is list else (grads,)
-            if len(grads) != len(parents):
-                raise BackwardError(
-                    f"{type(ctx).__name__}.backward returned {len(grads)} gradients for {len(parents)} inputs"
-                )
-            if check_anomaly:
-                anomaly.check_backward(ctx, grads, g)
+        ctx, parents, grads = None, roots, seeds  # the seeds enter as if passed on by a node above the roots
+        while True:
             for p, pg in zip(parents, grads):
                 if pg is None or not isinstance(p, Value) or not p.requires_grad:
-                    continue
+                    continue  # no gradient, or an input that takes none (a constant)
                 data = p.data
                 if type(pg) is not type(data) or (type(pg) is _ndarray and pg.shape != data.shape):
-                    pg = fit_gradient(pg, data, ctx, p)
-                if p._ctx is None and capture is None:  # a leaf: accumulate straight into .grad
-                    if p.grad is not None:
-                        p.grad = p.grad + pg
-                    else:  # the leaf's own copy: pass-through rules (Add's) hand on shared arrays
-                        p.grad = pg.copy() if type(pg) is _ndarray else pg
-                    continue
-                previous = pending.get(p)
-                if previous is not None:
-                    pending[p] = previous + pg
+                    pg = fit_gradient(pg, data, ctx, p)  # broadcast in forward: summed back here
+                if p._ctx is None:
+                    sink.leaf(p, pg)
+                elif p in pending:
+                    pending[p] = pending[p] + pg
                 else:
                     pending[p] = pg
-                    if p._ctx is not None:
-                        heappush(heap, (-p._ctx.sequence, p))
+                    heappush(heap, (-p._ctx.sequence, p))
+            if not heap:
+                return
+            v = heappop(heap)[1]
+            ctx = v._ctx
+            g = pending.pop(v)
+            if sink.reached(v, g):
+                parents, grads = ctx.parents, _call_backward(ctx, g, v, retain_graph, create_graph)
+            else:
+                parents = grads = ()  # pruned by grad(): no input it asks about lies behind this node
     finally:
-        state.grad_enabled = previous_mode
-    if capture is None:
-        for leaf, g in pending.items():  # only a root that is itself a leaf ends up here
-            leaf.grad = _owned(g) if leaf.grad is None else leaf.grad + g
-        return {}
-    for x in capture:
-        if capture[x] is None and x in pending:
-            capture[x] = pending[x]
-    return capture
+        state.grad_enabled, state.backward_node = previous
 
 
-def _deliver(pending: dict, heap: list, v: Value, g: Any) -> None:
-    previous = pending.get(v)
-    if previous is not None:
-        pending[v] = previous + g
-        return
-    pending[v] = g
-    if v._ctx is not None:
-        heappush(heap, (-v._ctx.sequence, v))
+def _call_backward(ctx: Any, g: Any, v: Value, retain_graph: bool, create_graph: bool) -> tuple:
+    """Run node `ctx`'s backward rule on `g`, the gradient of its output `v`: one gradient per input.
+
+    The one place a rule is called: plain (on raw data; what forward saved is freed
+    after, unless `retain_graph`) or, with `create_graph`, on Values so that its ops
+    are recorded; then the arity check and the anomaly observer. While the rule runs,
+    `state.backward_node` names the node (anomaly mode reports it).
+    """
+    if ctx.saved_tensors is None:
+        raise BackwardError(
+            f"{type(ctx).__name__}: this graph was already used by a backward pass that freed it; "
+            "pass retain_graph=True to the first backward to go through it twice"
+        )
+    state.backward_node = ctx
+    if create_graph:
+        grads = ctx.backward(_GraphContext(ctx, type(ctx).saved_values(ctx, ctx.parents, v)), g)
+    else:
+        grads = ctx.backward(ctx, g)
+        if not retain_graph:
+            ctx.saved_tensors = None
+    if type(grads) is not tuple:
+        grads = tuple(grads) if type(grads) is list else (grads,)
+    if len(grads) != len(ctx.parents):
+        raise BackwardError(
+            f"{type(ctx).__name__}.backward returned {len(grads)} gradients for {len(ctx.parents)} inputs"
+        )
+    if state.anomaly is not None:
+        state.anomaly.check_backward(ctx, grads, g)
+    return grads
+
+
+class _IntoGrad:
+    """backward()'s sink: gradients accumulate into the `.grad` of leaves and of retain_grad() nodes."""
+
+    __slots__ = ()
+
+    def reached(self, v: Value, g: Any) -> bool:
+        """`v`'s gradient is complete: keep it if `v` retains grad. True: `v`'s backward must run."""
+        if v._retains_grad:
+            v.grad = _owned(g) if v.grad is None else v.grad + g
+        return True
+
+    def leaf(self, p: Value, g: Any) -> None:
+        """One gradient for leaf `p` (of several, maybe): added straight into `.grad`, in arrival order."""
+        if p.grad is None:
+            p.grad = g.copy() if type(g) is _ndarray else g  # see _owned (inline: this runs per leaf)
+        else:
+            p.grad = p.grad + g
+
+
+_INTO_GRAD = _IntoGrad()  # it holds nothing: one serves every backward()
+
+
+class _Capture:
+    """grad()'s sink: the gradients of the requested Values, kept in `grads`; no `.grad` changes."""
+
+    __slots__ = ("grads", "only")
+
+    def __init__(self, inputs: Sequence[Value], only: set[Value]) -> None:
+        self.grads: dict[Value, Any] = dict.fromkeys(inputs)  # None until a gradient arrives
+        self.only = only  # the nodes whose backward leads to an input: the rest is neither run nor freed
+
+    def reached(self, v: Value, g: Any) -> bool:
+        if v in self.grads:
+            self.grads[v] = g
+        return v in self.only
+
+    def leaf(self, p: Value, g: Any) -> None:
+        if p in self.grads:
+            previous = self.grads[p]
+            self.grads[p] = g if previous is None else previous + g
 
 
 def fit_gradient(g: Any, data: Any, ctx: Any, parent: Value) -> Any:
     """Bring a gradient to its input's shape: sum over broadcast axes, or expand a scalar."""
     target = shape_of(data)
-    # by identity: `parents.index` would compare with ==, which numpy turns into an op on Values
-    index = next(i for i, p in enumerate(ctx.parents) if p is parent)
     if isinstance(g, Value):
         if g.shape == target:
             return g
@@ -237,7 +260,7 @@ def fit_gradient(g: Any, data: Any, ctx: Any, parent: Value) -> Any:
             return broadcast_to(g, target)
     elif not isinstance(g, (float, int, np.ndarray, np.number)) or isinstance(g, (bool, np.bool_)):
         raise BackwardError(
-            f"{type(ctx).__name__}.backward returned {type(g).__name__} for input {index}: "
+            f"{type(ctx).__name__}.backward returned {type(g).__name__} for input {_index(ctx, parent)}: "
             "expected an array, a number, a Value or None"
         )
     else:
@@ -249,8 +272,13 @@ def fit_gradient(g: Any, data: Any, ctx: Any, parent: Value) -> Any:
             return expand(g, target)
     raise BackwardError(
         f"{type(ctx).__name__}.backward returned a gradient of shape {np.shape(getattr(g, 'data', g))} "
-        f"for input {index} of shape {target}"
+        f"for input {_index(ctx, parent)} of shape {target}"
     )
+
+
+def _index(ctx: Any, parent: Value) -> int:
+    # by identity: `parents.index` would compare with ==, which numpy turns into an op on Values
+    return next(i for i, p in enumerate(ctx.parents) if p is parent)
 
 
 class _GraphContext:

@@ -28,18 +28,22 @@ reference cycles.
 
 from __future__ import annotations
 
+import dis
 import inspect
+import os
 from itertools import count
 from typing import Any, ClassVar
 
 import numpy as np
+from numpy.exceptions import AxisError
 
 from tinygrad_div.engine.errors import ShapeError
 from tinygrad_div.engine.mode import state
-from tinygrad_div.engine.value import Data, Value, shape_of, to_data
+from tinygrad_div.engine.value import Data, Value, new_value, shape_of, to_data
 
 _ndarray = np.ndarray
 _F64 = np.dtype(np.float64)
+_new = object.__new__
 _sequence = count()
 
 
@@ -52,12 +56,26 @@ class Function:
     # What `tinygrad_div.testing` draws when it gradient-checks the op on its own:
     #: input domain, one name for all inputs or one per input: "real", "positive", "nonzero"
     domain: ClassVar[str | tuple[str, ...]] = "real"
-    #: how the input shapes relate: "broadcast" (elementwise) or "matmul"
+    #: how the input shapes relate: "broadcast" (elementwise) or "matmul"; also how apply
+    #: tells numpy refusing mismatched inputs (a ShapeError) from an op's own ValueError
     shapes: ClassVar[str] = "broadcast"
     #: False when backward is not itself differentiable (skip second-derivative checks)
     twice_differentiable: ClassVar[bool] = True
 
-    saved_tensors: tuple = ()
+    # A node's fields. `apply` sets the first three on the node it records; the class
+    # values are the defaults, so every node has every field. Ops add their own
+    # (ctx.input_shape, ...) freely, as in PyTorch.
+    #: the inputs as given (Values or raw data), in order: the graph's edges, pointing back only
+    parents: tuple = ()
+    #: creation order, unique and increasing: an op comes after its inputs, which gives the
+    #: backward loop its topological order
+    sequence: int = -1
+    #: what forward saved for backward (save_for_backward); None once a backward pass has freed it
+    saved_tensors: tuple | None = ()
+    #: the data forward saw, kept only when it is not the parents' own data by identity (see _distinct)
+    input_data: tuple | None = None
+    #: (file, line) of the user code that created the node; recorded only under detect_anomaly()
+    creation_site: tuple[str, int] | None = None
 
     def __init_subclass__(cls, register: bool = True, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
@@ -86,14 +104,14 @@ class Function:
         that saves an intermediate which depends on its inputs overrides this to
         recompute it from `inputs` with recorded ops (see Sigmoid).
         """
-        seen = getattr(ctx, "input_data", None) or [getattr(x, "data", x) for x in inputs]
+        seen = ctx.input_data or [getattr(x, "data", x) for x in inputs]
         by_identity = {id(data): x for x, data in zip(inputs, seen) if isinstance(x, Value)}
         by_identity[id(output.data)] = output
         values = []
         for t in ctx.saved_tensors:
             if isinstance(t, (float, _ndarray)):
                 known = by_identity.get(id(t))
-                t = known if known is not None else Value._wrap(to_data(t), False)
+                t = known if known is not None else new_value(to_data(t), False, None)
             values.append(t)
         return tuple(values)
 
@@ -109,7 +127,8 @@ class Function:
     @classmethod
     def apply(cls, *inputs: Any, **params: Any) -> Value:
         """Run forward on the inputs' data and, when any input requires grad, record the node."""
-        # Unrolled for one and two inputs: this is the hot path of every op.
+        # Unrolled for one and two inputs, with forward called on them directly (a star-call
+        # costs more): this is the hot path of every op.
         n = len(inputs)
         separated = False  # see _distinct
         if n == 2:
@@ -129,46 +148,46 @@ class Function:
         elif n == 1:
             (a,) = inputs
             if isinstance(a, Value):
-                datas, record = (a.data,), a.requires_grad
+                data_a, record = a.data, a.requires_grad
             else:
-                datas, record = (to_data(a),), False
+                data_a, record = to_data(a), False
+            datas = (data_a,)
         else:
             datas, record, separated = _gather(inputs)
         record = record and state.grad_enabled
-        ctx = object.__new__(cls) if record else _UNRECORDED
+        ctx = _new(cls) if record else _UNRECORDED
         try:
-            out = cls.forward(ctx, *datas, **params) if params else cls.forward(ctx, *datas)
+            if params:
+                out = cls.forward(ctx, *datas, **params)
+            elif n == 2:
+                out = cls.forward(ctx, data_a, data_b)
+            elif n == 1:
+                out = cls.forward(ctx, data_a)
+            else:
+                out = cls.forward(ctx, *datas)
         except ValueError as exc:
-            if not _is_shape_problem(exc):
-                raise  # the op's own error (a user forward's, say), with its own line
+            if not _numpy_refused(cls, datas, exc):
+                raise  # the op's own error (a user forward's, say), unchanged, with its own line
             raise _shape_error(cls, datas, exc) from None
         if type(out) is not float and (type(out) is not _ndarray or out.dtype is not _F64 or not out.ndim):
             out = _normalize_output(cls, ctx, out)
         if out is datas[0] or (n == 2 and out is datas[1]) or (n > 2 and any(out is d for d in datas)):
             out = _distinct(out)  # forward passed an input through
-        if state.anomaly:
-            anomaly.check_forward(cls, ctx, datas, out)
-        v = object.__new__(Value)
-        v.data = out
-        v.grad = None
-        v._retains_grad = False
-        if record:
-            ctx.parents = inputs
-            if separated:
-                ctx.input_data = datas
-            ctx.sequence = next(_sequence)
-            v.requires_grad = True
-            v._ctx = ctx
-        else:
-            v.requires_grad = False
-            v._ctx = None
-        return v
+        if state.anomaly is not None:
+            state.anomaly.check_forward(cls, ctx, datas, out)
+        if not record:
+            return new_value(out, False, None)
+        ctx.parents = inputs
+        if separated:
+            ctx.input_data = datas
+        ctx.sequence = next(_sequence)
+        return new_value(out, True, ctx)
 
     def __repr__(self) -> str:
         return f"<{type(self).__name__} node>"
 
 
-def _gather(inputs: tuple) -> tuple[list, bool, bool]:
+def _gather(inputs: tuple) -> tuple[tuple, bool, bool]:
     """The inputs' data, whether any input requires grad, and whether data had to be separated."""
     record = separated = False
     datas: list = []
@@ -182,7 +201,7 @@ def _gather(inputs: tuple) -> tuple[list, bool, bool]:
         if owner.setdefault(id(data), x) is not x:
             data, separated = _distinct(data), True
         datas.append(data)
-    return datas, record, separated
+    return tuple(datas), record, separated
 
 
 def _distinct(data: Data) -> Data:
@@ -214,16 +233,54 @@ def _normalize_output(cls: type[Function], ctx: Any, out: Any) -> Data:
     return normalized
 
 
-_SHAPE_WORDS = ("broadcast", "shape", "dimension", "axis", "matmul", "mismatch", "reshape", "size")
+# -- shape errors: told by where the error was raised and by the shapes, never by its words ----
+_NUMPY_DIR = os.path.dirname(np.__file__) + os.sep
+_OPS_DIR = os.path.join(os.path.dirname(os.path.abspath(__file__)), "ops") + os.sep
+_RAISE = {dis.opmap["RAISE_VARARGS"], dis.opmap["RERAISE"]}
 
 
-def _is_shape_problem(exc: ValueError) -> bool:
-    """Numpy reports shapes that do not fit (and bad axes) as ValueErrors mentioning them."""
-    message = str(exc).lower()
-    return any(word in message for word in _SHAPE_WORDS)
+def _numpy_refused(cls: type[Function], datas: tuple, exc: ValueError) -> bool:
+    """Whether a ValueError out of `cls.forward` is numpy refusing inputs that do not fit (a ShapeError).
+
+    Read from the error's own traceback, at the point where it was raised:
+    - numpy's exception for a bad axis (AxisError), or raised in numpy's Python code
+      (np.reshape, np.transpose, ...): numpy refused what it was handed;
+    - raised by a `raise` statement anywhere else: the op's own error, never relabelled;
+    - raised inside a C function the op called (a ufunc, np.matmul, np.copyto, but also
+      math.log): numpy's refusal if the caller is a built-in op, whose code calls only
+      numpy, or if the inputs' shapes break the op's declared relation (`Function.shapes`).
+    Only the error path pays for this.
+    """
+    if isinstance(exc, AxisError):
+        return True
+    tb = exc.__traceback__
+    while tb.tb_next is not None:
+        tb = tb.tb_next
+    code = tb.tb_frame.f_code
+    filename = os.path.abspath(code.co_filename)
+    if filename.startswith(_NUMPY_DIR):
+        return True
+    if code.co_code[tb.tb_lasti] in _RAISE:
+        return False
+    return filename.startswith(_OPS_DIR) or not _shapes_fit(cls.shapes, [shape_of(d) for d in datas])
 
 
-def _shape_error(cls: type[Function], datas: list[Data], exc: ValueError) -> ShapeError:
+def _shapes_fit(relation: str, shapes: list[tuple[int, ...]]) -> bool:
+    """Whether input shapes satisfy `relation`: numpy's broadcast rule, or matmul's (1-D and stacked)."""
+    try:
+        if relation == "matmul":
+            a, b = shapes
+            if not a or not b or a[-1] != b[-1 if len(b) == 1 else -2]:
+                return False
+            np.broadcast_shapes(a[:-2], b[:-2])
+        else:
+            np.broadcast_shapes(*shapes)
+    except ValueError:
+        return False
+    return True
+
+
+def _shape_error(cls: type[Function], datas: tuple, exc: ValueError) -> ShapeError:
     shapes = " and ".join(str(shape_of(d)) for d in datas)
     return ShapeError(f"{cls.__name__}: inputs of shapes {shapes} do not fit: {exc}")
 
@@ -241,6 +298,3 @@ def input_count(op: type[Function]) -> int:
     parameters = list(inspect.signature(op.forward).parameters.values())[1:]
     kinds = (inspect.Parameter.POSITIONAL_ONLY, inspect.Parameter.POSITIONAL_OR_KEYWORD)
     return sum(1 for p in parameters if p.kind in kinds and p.default is inspect.Parameter.empty)
-
-
-from tinygrad_div import anomaly  # noqa: E402  (anomaly needs Function's module loaded)

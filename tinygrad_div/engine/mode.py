@@ -1,27 +1,43 @@
-"""Global switches read by every op: whether to record the graph, and anomaly detection.
+"""The engine's global state, read by every op: recording on or off, the anomaly observer, the running node.
 
 One small mutable object rather than several module globals, so the hot path in
-`Function.apply` pays a single attribute read per switch. The switches are
-process-wide, not per thread (PyTorch's are per thread): `no_grad()` in one thread
+`Function.apply` pays a single attribute read per switch. The state is
+process-wide, not per thread (PyTorch's is per thread): `no_grad()` in one thread
 stops recording in all of them.
+
+The engine depends on no tool: a tool that wants to watch every op (anomaly
+detection, in `tinygrad_div.anomaly`) installs an `Observer` in `state.anomaly`, and
+learns which node's backward rule is running from `state.backward_node`, which the
+backward loop keeps up to date.
 """
 
 from __future__ import annotations
 
 import functools
-from collections.abc import Callable
-from typing import Any
+from collections.abc import Callable, Sequence
+from typing import Any, Protocol
 
 
-class _Mode:
-    __slots__ = ("grad_enabled", "anomaly")
+class Observer(Protocol):
+    """What the engine calls while `state.anomaly` holds one (see tinygrad_div.anomaly)."""
+
+    def check_forward(self, op: type, ctx: Any, datas: Sequence[Any], out: Any) -> None:
+        """After every forward: `ctx` is the node (or the throwaway ctx of an unrecorded op)."""
+
+    def check_backward(self, ctx: Any, grads: Sequence[Any], upstream: Any) -> None:
+        """After every backward rule: `grads` has one entry per input of `ctx`."""
+
+
+class _State:
+    __slots__ = ("grad_enabled", "anomaly", "backward_node")
 
     def __init__(self) -> None:
-        self.grad_enabled = True
-        self.anomaly = False
+        self.grad_enabled = True  # record new ops for backpropagation
+        self.anomaly: Observer | None = None  # None, or the observer that checks every op
+        self.backward_node: Any = None  # the node whose backward rule is running; None outside backward
 
 
-state = _Mode()
+state = _State()
 
 
 def is_grad_enabled() -> bool:

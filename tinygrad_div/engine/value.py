@@ -5,6 +5,9 @@ them costs nanoseconds where a 0-d numpy array costs about a microsecond); array
 are float64 ndarrays. `Value._ctx` is the `Function` node that produced it, and
 that node's `parents` are the inputs: the graph only points backwards, so it holds
 no reference cycles and is freed by reference counting alone.
+
+Every Value is built by `new_value`, the one place that sets a Value's fields:
+`Value(...)` (a leaf from user data), `detach()` and every op's output alike.
 """
 
 from __future__ import annotations
@@ -14,10 +17,12 @@ from typing import Any
 
 import numpy as np
 
+from tinygrad_div import engine  # operators run engine.ops, looked up per call (see engine/__init__.py)
 from tinygrad_div.engine.errors import DataError
 
 Data = float | np.ndarray
 _F64 = np.dtype(np.float64)
+_new = object.__new__
 
 
 def to_data(x: Any, copy: bool = False) -> Data:
@@ -79,26 +84,33 @@ class Value:
     __slots__ = ("data", "grad", "requires_grad", "_ctx", "_retains_grad", "__weakref__")
 
     # Numpy defers to Value in mixed expressions (`np.ones(3) + v` is a Value), and
-    # numpy functions applied to Values run as recorded ops (see ops.numpy_protocol):
+    # numpy functions applied to Values run as recorded ops (see engine.ops.numpy_protocol):
     # that is what lets one backward rule serve raw arrays and Values alike.
     def __array_ufunc__(self, ufunc, method, *inputs, **kwargs):
-        return numpy_protocol.array_ufunc(ufunc, method, inputs, kwargs)
+        return engine.ops.numpy_protocol.array_ufunc(ufunc, method, inputs, kwargs)
 
     def __array_function__(self, func, types, args, kwargs):
-        return numpy_protocol.array_function(func, args, kwargs)
+        return engine.ops.numpy_protocol.array_function(func, args, kwargs)
 
     def __array__(self, dtype=None, copy=None) -> np.ndarray:
         return np.asarray(self.data, dtype=dtype)
 
-    def __init__(self, data: Any, requires_grad: bool = True) -> None:
-        self.data = to_data(data, copy=True)
-        self.grad: Data | None = None
+    data: Data  # the value: a Python float for a scalar, else a float64 ndarray
+    grad: Data | None  # d(output)/d(self) after backward(): leaves, and nodes that called retain_grad()
+    requires_grad: bool  # whether gradients flow to this Value (every output of a recorded op does)
+    _ctx: Any  # the Function node that produced it; None for a leaf
+    _retains_grad: bool  # a non-leaf that keeps its .grad (retain_grad())
+
+    def __new__(cls, data: Any, requires_grad: bool = True) -> Value:
+        """A leaf holding a float64 copy of `data` (a number or an array-like of real numbers)."""
+        data = to_data(data, copy=True)
         if type(requires_grad) is not bool and type(requires_grad) is not np.bool_:
             raise TypeError(f"requires_grad must be True or False, got {type(requires_grad).__name__} "
                             f"{_short_repr(requires_grad)}")
-        self.requires_grad = bool(requires_grad)
-        self._ctx = None
-        self._retains_grad = False
+        return new_value(data, bool(requires_grad), None)
+
+    def __getnewargs__(self) -> tuple:
+        return (self.data, self.requires_grad)  # copy and pickle rebuild through __new__, then restore the fields
 
     # -- inspection -------------------------------------------------------------------
     @property
@@ -162,7 +174,7 @@ class Value:
     # -- autograd ---------------------------------------------------------------------
     def backward(self, grad: Any = None, retain_graph: bool = False, create_graph: bool = False) -> None:
         """Accumulate d(self)/d(leaf) into every leaf's `.grad` (seed `grad` for non-scalars)."""
-        autograd.backward(self, grad, retain_graph=retain_graph, create_graph=create_graph)
+        engine.autograd.backward(self, grad, retain_graph=retain_graph, create_graph=create_graph)
 
     def zero_grad(self) -> None:
         self.grad = None
@@ -174,119 +186,115 @@ class Value:
 
     def detach(self) -> Value:
         """The same data as a new leaf that is cut off from the graph (no gradient flows back)."""
-        return Value._wrap(self.data, False)
-
-    @classmethod
-    def _wrap(cls, data: Data, requires_grad: bool) -> Value:
-        """A leaf around engine-format data, without the copy and checks of `__init__`."""
-        v = object.__new__(cls)
-        v.data = data
-        v.grad = None
-        v.requires_grad = requires_grad
-        v._ctx = None
-        v._retains_grad = False
-        return v
+        return new_value(self.data, False, None)
 
     # -- arithmetic: each operator is one recorded op -------------------------------------
-    def __add__(self, other: Any) -> Value: return ops.Add.apply(self, other)
-    def __radd__(self, other: Any) -> Value: return ops.Add.apply(other, self)
-    def __sub__(self, other: Any) -> Value: return ops.Sub.apply(self, other)
-    def __rsub__(self, other: Any) -> Value: return ops.Sub.apply(other, self)
-    def __mul__(self, other: Any) -> Value: return ops.Mul.apply(self, other)
-    def __rmul__(self, other: Any) -> Value: return ops.Mul.apply(other, self)
-    def __truediv__(self, other: Any) -> Value: return ops.Div.apply(self, other)
-    def __rtruediv__(self, other: Any) -> Value: return ops.Div.apply(other, self)
-    def __pow__(self, other: Any) -> Value: return ops.Pow.apply(self, other)
-    def __rpow__(self, other: Any) -> Value: return ops.Pow.apply(other, self)
-    def __matmul__(self, other: Any) -> Value: return ops.MatMul.apply(self, other)
-    def __rmatmul__(self, other: Any) -> Value: return ops.MatMul.apply(other, self)
-    def __neg__(self) -> Value: return ops.Neg.apply(self)
+    def __add__(self, other: Any) -> Value: return engine.ops.Add.apply(self, other)
+    def __radd__(self, other: Any) -> Value: return engine.ops.Add.apply(other, self)
+    def __sub__(self, other: Any) -> Value: return engine.ops.Sub.apply(self, other)
+    def __rsub__(self, other: Any) -> Value: return engine.ops.Sub.apply(other, self)
+    def __mul__(self, other: Any) -> Value: return engine.ops.Mul.apply(self, other)
+    def __rmul__(self, other: Any) -> Value: return engine.ops.Mul.apply(other, self)
+    def __truediv__(self, other: Any) -> Value: return engine.ops.Div.apply(self, other)
+    def __rtruediv__(self, other: Any) -> Value: return engine.ops.Div.apply(other, self)
+    def __pow__(self, other: Any) -> Value: return engine.ops.Pow.apply(self, other)
+    def __rpow__(self, other: Any) -> Value: return engine.ops.Pow.apply(other, self)
+    def __matmul__(self, other: Any) -> Value: return engine.ops.MatMul.apply(self, other)
+    def __rmatmul__(self, other: Any) -> Value: return engine.ops.MatMul.apply(other, self)
+    def __neg__(self) -> Value: return engine.ops.Neg.apply(self)
     def __pos__(self) -> Value: return self
-    def __getitem__(self, index: Any) -> Value: return ops.GetItem.apply(self, index=index)
+    def __getitem__(self, index: Any) -> Value: return engine.ops.GetItem.apply(self, index=index)
 
-    def exp(self) -> Value: return ops.Exp.apply(self)
-    def log(self) -> Value: return ops.Log.apply(self)
-    def sigmoid(self) -> Value: return ops.Sigmoid.apply(self)
-    def relu(self) -> Value: return ops.ReLU.apply(self)
-    def tanh(self) -> Value: return ops.Tanh.apply(self)
-    def abs(self) -> Value: return ops.Abs.apply(self)
-    def __abs__(self) -> Value: return ops.Abs.apply(self)
+    def exp(self) -> Value: return engine.ops.Exp.apply(self)
+    def log(self) -> Value: return engine.ops.Log.apply(self)
+    def sigmoid(self) -> Value: return engine.ops.Sigmoid.apply(self)
+    def relu(self) -> Value: return engine.ops.ReLU.apply(self)
+    def tanh(self) -> Value: return engine.ops.Tanh.apply(self)
+    def abs(self) -> Value: return engine.ops.Abs.apply(self)
+    def __abs__(self) -> Value: return engine.ops.Abs.apply(self)
 
     def sum(self, axis: int | tuple[int, ...] | None = None, keepdims: bool = False) -> Value:
-        return ops.Sum.apply(self, axis=axis, keepdims=keepdims)
+        return engine.ops.Sum.apply(self, axis=axis, keepdims=keepdims)
 
     def mean(self, axis: int | tuple[int, ...] | None = None, keepdims: bool = False) -> Value:
-        return ops.Mean.apply(self, axis=axis, keepdims=keepdims)
+        return engine.ops.Mean.apply(self, axis=axis, keepdims=keepdims)
 
     def reshape(self, *shape: Any) -> Value:
         if len(shape) == 1 and isinstance(shape[0], (tuple, list)):
             shape = tuple(shape[0])
-        return ops.Reshape.apply(self, shape=shape)
+        return engine.ops.Reshape.apply(self, shape=shape)
 
     def transpose(self, *axes: Any) -> Value:
         if len(axes) == 1 and (axes[0] is None or isinstance(axes[0], (tuple, list))):
             axes = axes[0]
-        return ops.Transpose.apply(self, axes=tuple(axes) if axes else None)
+        return engine.ops.Transpose.apply(self, axes=tuple(axes) if axes else None)
 
     def swapaxes(self, axis1: int, axis2: int) -> Value:
         axes = list(range(self.ndim))
         axes[axis1], axes[axis2] = axes[axis2], axes[axis1]
-        return ops.Transpose.apply(self, axes=tuple(axes))
+        return engine.ops.Transpose.apply(self, axes=tuple(axes))
 
     @property
     def T(self) -> Value:
-        return ops.Transpose.apply(self, axes=None)
+        return engine.ops.Transpose.apply(self, axes=None)
 
 
-    # -- comparisons: masks, never recorded (see ops.compare for why == stays identity) ---------
+    # -- comparisons: masks, never recorded (see engine.ops.compare for why == stays identity) ---------
     __hash__ = object.__hash__
 
     def __eq__(self, other: object) -> bool: return self is other
     def __ne__(self, other: object) -> bool: return self is not other
-    def eq(self, other: Any) -> Any: return ops.compare.compare("eq", self, other)
-    def ne(self, other: Any) -> Any: return ops.compare.compare("ne", self, other)
-    def __lt__(self, other: Any) -> Any: return ops.compare.compare("lt", self, other)
-    def __le__(self, other: Any) -> Any: return ops.compare.compare("le", self, other)
-    def __gt__(self, other: Any) -> Any: return ops.compare.compare("gt", self, other)
-    def __ge__(self, other: Any) -> Any: return ops.compare.compare("ge", self, other)
+    def eq(self, other: Any) -> Any: return engine.ops.compare.compare("eq", self, other)
+    def ne(self, other: Any) -> Any: return engine.ops.compare.compare("ne", self, other)
+    def __lt__(self, other: Any) -> Any: return engine.ops.compare.compare("lt", self, other)
+    def __le__(self, other: Any) -> Any: return engine.ops.compare.compare("le", self, other)
+    def __gt__(self, other: Any) -> Any: return engine.ops.compare.compare("gt", self, other)
+    def __ge__(self, other: Any) -> Any: return engine.ops.compare.compare("ge", self, other)
 
     # -- selection, limits, more elementwise functions, normalising, shape -------------------
-    def maximum(self, other: Any) -> Value: return ops.Maximum.apply(self, other)
-    def minimum(self, other: Any) -> Value: return ops.Minimum.apply(self, other)
+    def maximum(self, other: Any) -> Value: return engine.ops.Maximum.apply(self, other)
+    def minimum(self, other: Any) -> Value: return engine.ops.Minimum.apply(self, other)
 
     def clip(self, lo: Any = None, hi: Any = None) -> Value:
         """Limit to [lo, hi] (None: no limit on that side), as np.clip and torch.clamp."""
-        return ops.Clip.apply(self, -np.inf if lo is None else lo, np.inf if hi is None else hi)
+        return engine.ops.Clip.apply(self, -np.inf if lo is None else lo, np.inf if hi is None else hi)
 
     def max(self, axis: int | tuple[int, ...] | None = None, keepdims: bool = False) -> Value:
-        return ops.Max.apply(self, axis=axis, keepdims=keepdims)
+        return engine.ops.Max.apply(self, axis=axis, keepdims=keepdims)
 
     def min(self, axis: int | tuple[int, ...] | None = None, keepdims: bool = False) -> Value:
-        return ops.Min.apply(self, axis=axis, keepdims=keepdims)
+        return engine.ops.Min.apply(self, axis=axis, keepdims=keepdims)
 
     def argmax(self, axis: int | None = None, keepdims: bool = False) -> Any:
-        return ops.compare.argmax(self, axis, keepdims)
+        return engine.ops.compare.argmax(self, axis, keepdims)
 
     def argmin(self, axis: int | None = None, keepdims: bool = False) -> Any:
-        return ops.compare.argmin(self, axis, keepdims)
+        return engine.ops.compare.argmin(self, axis, keepdims)
 
-    def sqrt(self) -> Value: return ops.Sqrt.apply(self)
-    def sin(self) -> Value: return ops.Sin.apply(self)
-    def cos(self) -> Value: return ops.Cos.apply(self)
-    def log1p(self) -> Value: return ops.Log1p.apply(self)
-    def expm1(self) -> Value: return ops.Expm1.apply(self)
-    def softmax(self, axis: int = -1) -> Value: return ops.Softmax.apply(self, axis=axis)
-    def log_softmax(self, axis: int = -1) -> Value: return ops.LogSoftmax.apply(self, axis=axis)
+    def sqrt(self) -> Value: return engine.ops.Sqrt.apply(self)
+    def sin(self) -> Value: return engine.ops.Sin.apply(self)
+    def cos(self) -> Value: return engine.ops.Cos.apply(self)
+    def log1p(self) -> Value: return engine.ops.Log1p.apply(self)
+    def expm1(self) -> Value: return engine.ops.Expm1.apply(self)
+    def softmax(self, axis: int = -1) -> Value: return engine.ops.Softmax.apply(self, axis=axis)
+    def log_softmax(self, axis: int = -1) -> Value: return engine.ops.LogSoftmax.apply(self, axis=axis)
 
     def logsumexp(self, axis: int | tuple[int, ...] | None = None, keepdims: bool = False) -> Value:
-        return ops.LogSumExp.apply(self, axis=axis, keepdims=keepdims)
+        return engine.ops.LogSumExp.apply(self, axis=axis, keepdims=keepdims)
 
-    def squeeze(self, axis: int | tuple[int, ...] | None = None) -> Value: return ops.Squeeze.apply(self, axis=axis)
-    def expand_dims(self, axis: int | tuple[int, ...]) -> Value: return ops.ExpandDims.apply(self, axis=axis)
-    def unsqueeze(self, dim: int) -> Value: return ops.ExpandDims.apply(self, axis=dim)
-    def flatten(self, start: int = 0, end: int = -1) -> Value: return ops.Flatten.apply(self, start=start, end=end)
+    def squeeze(self, axis: int | tuple[int, ...] | None = None) -> Value: return engine.ops.Squeeze.apply(self, axis=axis)
+    def expand_dims(self, axis: int | tuple[int, ...]) -> Value: return engine.ops.ExpandDims.apply(self, axis=axis)
+    def unsqueeze(self, dim: int) -> Value: return engine.ops.ExpandDims.apply(self, axis=dim)
+    def flatten(self, start: int = 0, end: int = -1) -> Value: return engine.ops.Flatten.apply(self, start=start, end=end)
 
 
-# Imported last: these modules need the class above (the graph types refer to each other).
-from tinygrad_div.engine import autograd, ops  # noqa: E402
-from tinygrad_div.engine.ops import numpy_protocol  # noqa: E402
+def new_value(data: Data, requires_grad: bool, node: Any) -> Value:
+    """The one place a Value is built. `data` must already be engine data (see `to_data`);
+    `node` is the Function that produced it, or None for a leaf."""
+    v = _new(Value)
+    v.data = data
+    v.grad = None
+    v.requires_grad = requires_grad
+    v._ctx = node
+    v._retains_grad = False
+    return v

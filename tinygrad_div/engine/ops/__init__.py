@@ -9,11 +9,13 @@
     join         Concatenate Stack
     linalg       MatMul
 
-`compare` holds what is not recorded (comparison masks, argmax/argmin), and
-`functional` the ops as plain functions (`td.where`, `td.maximum`, ...).
+`compare` holds what is not recorded (comparison masks, argmax/argmin),
+`functional` the ops as plain functions (`td.where`, `td.maximum`, ...), and
+`numpy_protocol` maps numpy's functions on Values onto these ops.
 """
 
 from tinygrad_div.engine.ops import compare as compare  # masks and argmax: what Value calls, never recorded
+from tinygrad_div.engine.ops import numpy_protocol as numpy_protocol  # loaded with the ops: Value uses it
 from tinygrad_div.engine.ops.arithmetic import Add, Div, Mul, Neg, Pow, Sub
 from tinygrad_div.engine.ops.elementwise import Abs, Cos, Exp, Expm1, Log, Log1p, ReLU, Sigmoid, Sin, Sqrt, Tanh
 from tinygrad_div.engine.ops.join import Concatenate, Stack
