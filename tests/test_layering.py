@@ -39,18 +39,6 @@ LAYERS: dict[str, tuple[float, tuple[str, ...]]] = {
     "commands": (5, ("tinygrad_div.commands", "tinygrad_div.cli", "tinygrad_div.__main__")),
 }
 
-# Known upward imports, each being removed by its owner. Delete an entry when its import
-# goes; never add one to let new code through. The `graph` subcommand still lives in viz.py
-# (tools) and needs the command line's helpers and the division network: engineer `app`
-# (issue 8) moves it to commands/, which deletes these four entries.
-KNOWN_VIOLATIONS: set[tuple[str, str]] = {
-    ("tinygrad_div.viz", "tinygrad_div.commands.usage"),
-    ("tinygrad_div.viz", "tinygrad_div.division.data"),
-    ("tinygrad_div.viz", "tinygrad_div.division.train"),
-    ("tinygrad_div.viz", "tinygrad_div.nn"),
-}
-
-
 def layer_of(module: str) -> str | None:
     """The layer a module belongs to, or None when the table does not place it."""
     if module == FACADE:
@@ -105,7 +93,7 @@ def problems(module: str, source: str, known: set[str], is_package: bool = False
         target_layer = layer_of(target)
         if target_layer is None:
             found.append(f"{module}:{line} imports {target}, which is in no layer")
-        elif LAYERS[target_layer][0] > rank and (module, target) not in KNOWN_VIOLATIONS:
+        elif LAYERS[target_layer][0] > rank:
             found.append(f"{module}:{line} ({layer}) imports {target} from a higher layer ({target_layer})")
     seen_definition = False
     for statement in tree.body:
@@ -131,16 +119,6 @@ MODULES = package_modules()
 def test_module_keeps_to_its_layer(module):
     path = MODULES[module]
     assert problems(module, path.read_text(), set(MODULES), path.name == "__init__.py") == []
-
-
-def test_every_known_violation_still_exists():
-    """A stale allow-list entry would let the same import come back unnoticed: delete it once fixed."""
-    known = set(MODULES)
-    present = set()
-    for module, path in MODULES.items():
-        tree = ast.parse(path.read_text())
-        present |= {(module, target) for _, target in imported_modules(module, tree, known, path.name == "__init__.py")}
-    assert KNOWN_VIOLATIONS - present == set()
 
 
 def test_the_engine_imports_nothing_from_the_tools():
@@ -199,11 +177,6 @@ def test_a_bottom_import_is_caught():
 def test_reading_a_frames_locals_is_caught():
     for source in ("import sys\nx = sys._getframe(1).f_locals['ctx']\n", "y = getattr(frame, 'f_locals')\n"):
         assert "f_locals" in " ".join(problems("tinygrad_div.anomaly", source, KNOWN))
-
-
-def test_an_allow_listed_import_passes_and_only_that_one():
-    assert problems("tinygrad_div.viz", "from tinygrad_div.nn import MLP\n", KNOWN) == []
-    assert problems("tinygrad_div.viz", "import tinygrad_div.division\n", KNOWN) != []
 
 
 # -- loading order: the engine's modules refer to each other without bottom imports -------------

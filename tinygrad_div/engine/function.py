@@ -245,7 +245,8 @@ def _numpy_refused(cls: type[Function], datas: tuple, exc: ValueError) -> bool:
     Read from the error's own traceback, at the point where it was raised:
     - numpy's exception for a bad axis (AxisError), or raised in numpy's Python code
       (np.reshape, np.transpose, ...): numpy refused what it was handed;
-    - raised by a `raise` statement anywhere else: the op's own error, never relabelled;
+    - raised by a `raise` statement anywhere else: the op's own error, never relabelled
+      (a built-in op that finds its inputs do not fit raises ShapeError itself);
     - raised inside a C function the op called (a ufunc, np.matmul, np.copyto, but also
       math.log): numpy's refusal if the caller is a built-in op, whose code calls only
       numpy, or if the inputs' shapes break the op's declared relation (`Function.shapes`).

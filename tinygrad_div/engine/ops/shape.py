@@ -8,6 +8,7 @@ import math
 import numpy as np
 from numpy.lib.array_utils import normalize_axis_index
 
+from tinygrad_div.engine.errors import ShapeError
 from tinygrad_div.engine.function import Function
 from tinygrad_div.engine.value import Value, shape_of
 
@@ -161,7 +162,7 @@ class BroadcastTo(Function):
     def forward(ctx, a, *, shape):
         ctx.input_shape = input_shape = shape_of(a)
         if not reducible(tuple(shape), input_shape):  # np.copyto would also "broadcast" (1,) to ()
-            raise ValueError(f"cannot broadcast shape {input_shape} to {tuple(shape)}")
+            raise ShapeError(f"BroadcastTo: cannot broadcast shape {input_shape} to {tuple(shape)}")
         return expand(a, shape)
 
     @staticmethod
