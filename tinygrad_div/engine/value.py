@@ -282,10 +282,14 @@ class Value:
     def logsumexp(self, axis: int | tuple[int, ...] | None = None, keepdims: bool = False) -> Value:
         return engine.ops.LogSumExp.apply(self, axis=axis, keepdims=keepdims)
 
-    def squeeze(self, axis: int | tuple[int, ...] | None = None) -> Value: return engine.ops.Squeeze.apply(self, axis=axis)
+    def squeeze(self, axis: int | tuple[int, ...] | None = None) -> Value:
+        return engine.ops.Squeeze.apply(self, axis=axis)
+
     def expand_dims(self, axis: int | tuple[int, ...]) -> Value: return engine.ops.ExpandDims.apply(self, axis=axis)
     def unsqueeze(self, dim: int) -> Value: return engine.ops.ExpandDims.apply(self, axis=dim)
-    def flatten(self, start: int = 0, end: int = -1) -> Value: return engine.ops.Flatten.apply(self, start=start, end=end)
+
+    def flatten(self, start: int = 0, end: int = -1) -> Value:
+        return engine.ops.Flatten.apply(self, start=start, end=end)
 
 
 def new_value(data: Data, requires_grad: bool, node: Any) -> Value:

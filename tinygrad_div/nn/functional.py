@@ -7,6 +7,7 @@ from typing import Any
 import numpy as np
 
 from tinygrad_div.engine import ops
+from tinygrad_div.engine.errors import ShapeError
 from tinygrad_div.engine.function import Function
 from tinygrad_div.engine.value import Value
 
@@ -27,7 +28,7 @@ class Affine(Function, register=False):
     @staticmethod
     def forward(ctx, x, w, b):
         if type(x) is float or w.ndim != 2 or x.shape[-1] != w.shape[1]:
-            raise ValueError(f"linear: input of shape {np.shape(x)} does not match weight of shape {w.shape}: "
+            raise ShapeError(f"linear: input of shape {np.shape(x)} does not match weight of shape {w.shape}: "
                              f"its last axis must have n_in = {w.shape[1] if w.ndim == 2 else '?'} elements")
         wt = np.ascontiguousarray(w.T)
         ctx.save_for_backward(x, wt)
