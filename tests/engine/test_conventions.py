@@ -142,6 +142,10 @@ def test_pow_of_a_negative_base_to_a_fractional_exponent_is_nan():
 def test_pow_with_a_zero_exponent_has_zero_base_gradient_even_at_nan():
     check(pow_, [nan, 0.0], [1.0, 0.0, nan])
     check(pow_, [1.0, 0.0], [1.0, 0.0, 0.0])
+    for data in (nan, np.array([nan, 0.0])):  # recorded too, for a constant exponent
+        x = Value(data)
+        (g,) = grad((x**0.0).sum(), [x], create_graph=True)
+        assert np.all(g.data == 0.0)
 
 
 def test_pow_of_one_to_a_nan_exponent():
