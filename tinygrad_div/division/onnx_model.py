@@ -15,13 +15,12 @@ from typing import Any
 import numpy as np
 
 from tinygrad_div.division.divider import Divider
+from tinygrad_div.engine.ops.functional import stack
 from tinygrad_div.engine.value import Value
 from tinygrad_div.onnx import export
 
 #: The graph's names: two inputs of shape (batch,) and one output of shape (batch,).
 INPUT_NAMES, OUTPUT_NAMES = ("a", "b"), ("quotient",)
-#: The feature columns (a, b) as a (batch, 2) matrix: a·[1, 0] + b·[0, 1] is exactly (a, b) for finite a, b.
-_COLUMNS = (np.array([1.0, 0.0]), np.array([0.0, 1.0]))
 
 
 def quotient_graph(divider: Divider):
@@ -30,7 +29,7 @@ def quotient_graph(divider: Divider):
     def quotient(a: Value, b: Value) -> Value:
         if divider.inputs == "log":
             a, b = a.log(), b.log()
-        features = a.reshape(-1, 1) * _COLUMNS[0] + b.reshape(-1, 1) * _COLUMNS[1]
+        features = stack([a, b], axis=-1)  # the rows (a, b), as data.features makes them
         return divider.model.net(features)[:, 0].exp()
 
     return quotient

@@ -1,0 +1,80 @@
+"""The ops beyond arithmetic export with their edge cases intact: log1p/expm1 near 0, softmax at ±inf, joins."""
+
+import numpy as np
+import pytest
+
+import tinygrad_div as td
+from tinygrad_div import Value
+
+ort = pytest.importorskip("onnxruntime")
+pytest.importorskip("onnx")
+
+from tinygrad_div.onnx import export  # noqa: E402
+
+
+def exported(model, example, path, x=None, **kwargs):
+    """onnxruntime's output of `model` exported on `example`, run on x (default: the example)."""
+    export(model, example, path, **kwargs)
+    x = example if x is None else x
+    inputs = x if isinstance(x, tuple) else (x,)
+    session = ort.InferenceSession(str(path))
+    return session.run(None, {i.name: v for i, v in zip(session.get_inputs(), inputs)})[0]
+
+
+def assert_close(got, expected, rtol=1e-12):
+    np.testing.assert_allclose(got, expected, rtol=rtol, atol=0)
+
+
+@pytest.mark.parametrize("name", ["log1p", "expm1"])
+def test_log1p_and_expm1_keep_full_precision_near_0(name, tmp_path):
+    x = np.array([[1e-300, -1e-17, 1e-10, 3e-8], [0.5, -0.5, 2.0, 0.0]])
+    got = exported(lambda v: getattr(v, name)(), x, tmp_path / "f.onnx")
+    assert_close(got, getattr(np, name)(x), rtol=1e-15)
+
+
+def test_expm1_at_the_extremes(tmp_path):
+    x = np.array([[-800.0, -40.0, 700.0, 710.0]])
+    with np.errstate(over="ignore"):
+        expected = np.expm1(x)
+    example = np.array([[-800.0, -40.0, 700.0, 1.0]])  # export's own run must stay finite
+    got = exported(lambda v: v.expm1(), example, tmp_path / "f.onnx", x=x)
+    np.testing.assert_array_equal(got, expected)
+
+
+@pytest.mark.parametrize("name", ["softmax", "log_softmax"])
+def test_softmax_and_log_softmax_are_stable(name, tmp_path):
+    x = np.array([[0.0, -1000.0, 3.0], [1e300, 1e300, -1e300], [-np.inf, 0.0, 1.0]])
+    got = exported(lambda v: getattr(td, name)(v, axis=-1), x[:1], tmp_path / "f.onnx", x=x)
+    assert_close(got, getattr(td, name)(Value(x), axis=-1).data)
+
+
+@pytest.mark.parametrize("kwargs", [{}, {"axis": 1}, {"axis": 0, "keepdims": True}, {"axis": (0, 1)}])
+def test_logsumexp_over_any_axes(kwargs, tmp_path):
+    x = np.random.default_rng(0).normal(size=(3, 4)) * 300
+    got = exported(lambda v: td.logsumexp(v, **kwargs), x, tmp_path / "f.onnx", dynamic_batch=False)
+    assert_close(got, td.logsumexp(Value(x), **kwargs).data)
+
+
+def test_selections_and_limits(tmp_path):
+    mask = np.array([True, False, True])
+    low, high = np.array([-0.5, 0.0, -1.0]), 0.75
+
+    def model(x):
+        picked = td.where(mask, x, -x)
+        return td.maximum(picked, 0.1) + td.minimum(x, 0.2) + td.clip(x, low, high) + x.max(axis=1, keepdims=True)
+
+    x = np.random.default_rng(1).uniform(-2, 2, (6, 3))
+    assert_close(exported(model, x[:2], tmp_path / "f.onnx", x=x), model(Value(x)).data)
+
+
+def test_joins_and_shapes_follow_a_symbolic_batch(tmp_path):
+    def model(a, b):
+        both = td.stack([a, b], axis=-1)                      # (n, 3, 2)
+        flat = both.flatten(1)                                 # (n, 6)
+        wide = td.concatenate([flat, a.sqrt()], axis=1)        # (n, 9)
+        return td.expand_dims(wide, 0).squeeze(0).sin() + td.cos(wide)
+
+    rng = np.random.default_rng(2)
+    a, b = rng.uniform(0.1, 2, (2, 3)), rng.uniform(-1, 1, (2, 3))
+    x = rng.uniform(0.1, 2, (7, 3)), rng.uniform(-1, 1, (7, 3))
+    assert_close(exported(model, (a, b), tmp_path / "f.onnx", x=x), model(Value(x[0]), Value(x[1])).data)
