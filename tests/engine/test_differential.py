@@ -237,6 +237,7 @@ REFERENCE = {
     "SumTo": sum_to,
     "GetItem": lambda x, index: x.linear(lambda p: np.asarray(p)[index]),
     "MatMul": lambda x, y: x.bilinear(y, np.matmul),
+    "Affine": lambda x, w, b: x.bilinear(w, lambda p, q: np.matmul(p, np.swapaxes(q, -1, -2))) + b,  # nn.functional
     "Sqrt": lambda x: x.chain(np.sqrt, lambda r: 0.5 / np.sqrt(r), lambda r: -0.25 / (r * np.sqrt(r))),
     "Sin": lambda x: x.chain(np.sin, np.cos, lambda r: -np.sin(r)),
     "Cos": lambda x: x.chain(np.cos, lambda r: -np.sin(r), lambda r: -np.cos(r)),

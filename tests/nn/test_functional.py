@@ -1,4 +1,4 @@
-"""nn.functional.linear (the Affine op): y = x @ Wᵀ + b, its gradients to second order, and its layout promise."""
+"""nn.functional.linear (the Affine op, also in the registry suite): y = x @ Wᵀ + b, 1-D and stacked inputs, layout."""
 
 import numpy as np
 import pytest

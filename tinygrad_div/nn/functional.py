@@ -12,9 +12,7 @@ from tinygrad_div.engine.function import Function
 from tinygrad_div.engine.value import Value
 
 
-# Not in the registry yet: its inputs are (N, n_in), (n_out, n_in), (n_out,), which check_op's
-# "broadcast" shapes rarely draw; tests/nn/test_functional.py checks it to second order meanwhile.
-class Affine(Function, register=False):
+class Affine(Function):
     """y = x @ Wᵀ + b for W (n_out, n_in), x (n_in,) or (..., n_in);  dL/dx = G @ W, dL/dW = Gᵀx, dL/db = G
 
     One op rather than three (transpose, matmul, add): a layer costs one graph node.
@@ -23,7 +21,7 @@ class Affine(Function, register=False):
     stores it, computes bit for bit what the notes' (n_in, n_out) layer computed.
     """
 
-    twice_differentiable = True
+    shapes = ("N,I", "O,I", "O")  # what check_op draws: a batch, the weight, the bias
 
     @staticmethod
     def forward(ctx, x, w, b):
@@ -46,18 +44,6 @@ class Affine(Function, register=False):
             rows_g = grad.reshape((-1, grad.shape[-1]))
             grad_w = (rows_x.T @ rows_g).T
         return grad_x, grad_w, grad  # the engine sums b's gradient over the batch axes
-
-    @staticmethod
-    def example_params(x_shape, w_shape, b_shape):
-        """check_op draws broadcastable shapes: those of a layer, x (..., n_in), W (n_out, n_in), are kept."""
-        if len(x_shape) < 1 or len(w_shape) != 2 or x_shape[-1] != w_shape[1]:
-            return []
-        out_shape = (*x_shape[:-1], w_shape[0])
-        try:
-            fits = np.broadcast_shapes(out_shape, b_shape) == out_shape
-        except ValueError:
-            fits = False
-        return [{}] if fits else []
 
     @staticmethod
     def to_onnx(ctx, g, x, w, b):

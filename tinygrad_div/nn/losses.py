@@ -43,7 +43,7 @@ def cross_entropy(logits: Value, labels: Any) -> Value:
     if logits.ndim not in (1, 2):
         raise ShapeError(f"cross_entropy: logits must be (N, C) or (C,), got shape {logits.shape}")
     labels = _labels(labels, logits.shape)
-    log_probs = _log_softmax(logits)
+    log_probs = logits.log_softmax(axis=-1)
     if logits.ndim == 1:
         return -log_probs[int(labels)]
     return -log_probs[np.arange(len(labels)), labels].mean()
@@ -89,8 +89,3 @@ def _labels(labels: Any, logits_shape: tuple[int, ...]) -> np.ndarray:
         raise ValueError(f"cross_entropy: labels must be in [0, {classes}) for {classes} classes, got {bad}")
     return labels
 
-
-def _log_softmax(logits: Value) -> Value:
-    """logits − logsumexp(logits) over the last axis, shifted by the (constant) row maximum first."""
-    shifted = logits - np.max(logits.data, axis=-1, keepdims=True)
-    return shifted - shifted.exp().sum(axis=-1, keepdims=True).log()
