@@ -24,6 +24,7 @@ NO_SCALAR_FORM = {
     "GetItem": "a scalar cannot be indexed (it raises, by design)",
     "Concatenate": "numpy.concatenate refuses 0-d operands, so there is no scalar form to compare with",
     "Stack": "joins its inputs along a new axis: scalars give shape (n,), one-element arrays (n, 1), by definition",
+    "Affine": "nn.functional.linear: the weight is (n_out, n_in) by definition, never a scalar",
 }
 
 EDGES = [0.0, -0.0, 1.0, -1.0, 0.5, -2.5, 3.0, 1e-300, -1e300, np.inf, -np.inf, np.nan]

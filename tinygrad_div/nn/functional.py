@@ -25,12 +25,16 @@ class Affine(Function):
 
     @staticmethod
     def forward(ctx, x, w, b):
-        if type(x) is float or w.ndim != 2 or x.shape[-1] != w.shape[1]:
-            raise ShapeError(f"linear: input of shape {np.shape(x)} does not match weight of shape {w.shape}: "
-                             f"its last axis must have n_in = {w.shape[1] if w.ndim == 2 else '?'} elements")
+        x_shape, w_shape = np.shape(x), np.shape(w)
+        if len(w_shape) != 2 or not x_shape or x_shape[-1] != w_shape[1]:
+            raise ShapeError(f"linear: input of shape {x_shape} does not match weight of shape {w_shape}: "
+                             "the weight must be (n_out, n_in) and the input's last axis n_in long")
         wt = np.ascontiguousarray(w.T)
         ctx.save_for_backward(x, wt)
-        return x @ wt + b
+        out = x @ wt
+        if np.broadcast_shapes(out.shape, np.shape(b)) != out.shape:  # a bias may not add axes to the output
+            raise ShapeError(f"linear: bias of shape {np.shape(b)} does not fit the output's shape {out.shape}")
+        return out + b
 
     @staticmethod
     def backward(ctx, grad):
