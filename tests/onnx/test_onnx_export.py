@@ -216,3 +216,12 @@ def test_a_comparison_mask_is_refused_not_frozen_into_the_graph(tmp_path, dynami
     x = np.array([[1.0, -2.0], [-3.0, 1.0], [4.0, 0.5]])
     with pytest.raises(ExportError, match=r"^a constant into Mul \(created at .*changes with the input values"):
         export(model, x, tmp_path / "f.onnx", dynamic_batch=dynamic)
+
+
+def test_a_builtin_op_without_a_mapping_is_refused_by_name(tmp_path, monkeypatch):
+    from tinygrad_div.engine import ops
+    from tinygrad_div.onnx.mappings import MAPPINGS
+
+    monkeypatch.delitem(MAPPINGS, ops.Tanh)  # as an op added to the engine before its mapping would be
+    with pytest.raises(ExportError, match=r"^Tanh \(a built-in op\) has no ONNX mapping; created at .*\.tanh\(\)"):
+        export(lambda x: (x * 2.0).tanh(), np.ones((2, 2)), tmp_path / "f.onnx")

@@ -57,8 +57,9 @@ def build(trace: Trace, input_names: list[str], output_names: list[str], dtype: 
 def _emit(g: OnnxGraph, trace: Trace, ref: Ref, inputs: list[str]) -> str:
     mapping = mapping_of(ref.op)
     if mapping is None:
-        kind = "a built-in op" if ref.op.__module__.startswith("tinygrad_div.") else "a user Function"
-        raise ExportError(f"{ref.op.__name__} ({kind}) has no ONNX mapping; {created_at(ref)} "
+        if ref.op.__module__.startswith("tinygrad_div."):
+            raise ExportError(f"{ref.op.__name__} (a built-in op) has no ONNX mapping; {created_at(ref)}")
+        raise ExportError(f"{ref.op.__name__} (a user Function) has no ONNX mapping; {created_at(ref)} "
                           "(a Function can declare one: def to_onnx(ctx, g, *inputs))")
     g.input_dims = [trace.refs[p].dims for p in ref.parents]
     g.output_dims = ref.dims
