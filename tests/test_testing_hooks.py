@@ -274,3 +274,72 @@ def test_a_rule_right_only_for_one_element_fails_however_few_examples():
 
     with pytest.raises(OpCheckError, match="Flip failed its gradient check"):
         check_op(Flip, examples=1)
+
+
+def sin_cos(wrong: bool):
+    class SinCos(Function, register=False):
+        """(sin x, cos x);  dL/dx = g_sin·cos x - g_cos·sin x"""
+
+        @staticmethod
+        def forward(ctx, x):
+            ctx.save_for_backward(x)
+            return np.sin(x), np.cos(x)
+
+        @staticmethod
+        def backward(ctx, grad_sin, grad_cos):
+            (x,) = ctx.saved_tensors
+            return grad_sin * np.cos(x) + (1.0 if wrong else -1.0) * grad_cos * np.sin(x)
+
+    return SinCos
+
+
+def test_an_op_with_several_outputs_is_checked_on_all_of_them():
+    assert check_op(sin_cos(wrong=False), examples=10).examples == 10
+
+
+def test_several_outputs_negative_control():
+    with pytest.raises(OpCheckError, match="SinCos failed its gradient check"):
+        check_op(sin_cos(wrong=True), examples=10)
+
+
+def labels_op(wrong: bool):
+    class NegLogLikelihood(Function, register=False):
+        """L = -mean_n z[n, t[n]] with integer labels t as an input;  dL/dz = -onehot(t) / N"""
+
+        shapes = ("N,C", "N")
+        seen: list = []
+
+        @staticmethod
+        def draw_inputs(draw):
+            from hypothesis import strategies as st
+
+            from tinygrad_div.testing import data_in
+
+            n, c = draw(st.integers(1, 3)), draw(st.integers(2, 4))
+            t = np.array(draw(st.lists(st.integers(0, c - 1), min_size=n, max_size=n)))
+            return [draw(data_in("real", (n, c))), t], {}
+
+        @staticmethod
+        def forward(ctx, z, t):
+            NegLogLikelihood.seen.append(t.dtype.kind)
+            ctx.save_for_backward(z, t)
+            return -np.mean(z[np.arange(len(t)), t])
+
+        @staticmethod
+        def backward(ctx, grad):
+            z, t = ctx.saved_tensors
+            onehot = np.eye(z.shape[1])[np.zeros_like(t) if wrong else t]
+            return -grad * onehot / len(t), None
+
+    return NegLogLikelihood
+
+
+def test_integer_inputs_are_passed_unperturbed_to_forward():
+    op = labels_op(wrong=False)
+    check_op(op, examples=10)
+    assert set(op.seen) == {"i"}
+
+
+def test_integer_inputs_negative_control():
+    with pytest.raises(OpCheckError, match="NegLogLikelihood failed its gradient check"):
+        check_op(labels_op(wrong=True), examples=20)

@@ -38,6 +38,8 @@ from hypothesis.errors import HypothesisException
 from hypothesis.extra import numpy as hnp
 
 from tinygrad_div.engine.function import Function, input_count
+from tinygrad_div.engine.ops.functional import concatenate, flatten
+from tinygrad_div.engine.value import Value
 from tinygrad_div.gradcheck import GradcheckError, GradientErrors, compare_gradients, gradgradcheck
 
 #: The magnitude range inputs are drawn from; "nonzero" and "positive" stay >= LOW away from 0.
@@ -130,7 +132,7 @@ def input_shapes(op: type[Function], count: int) -> st.SearchStrategy[tuple[tupl
     if op.shapes != "broadcast":
         raise ValueError(f"{op.__name__}.shapes must be 'broadcast', 'matmul' or a tuple of specs such as "
                          f"('N,C', 'N'), not {op.shapes!r}")
-    min_ndim = getattr(op, "min_ndim", 0)
+    min_ndim = op.min_ndim
     return hnp.mutually_broadcastable_shapes(
         num_shapes=count, min_dims=min_ndim, max_dims=max(3, min_ndim), max_side=3
     ).map(lambda shapes: shapes.input_shapes)
@@ -166,7 +168,7 @@ def op_inputs(draw: st.DrawFn, op: type[Function]) -> tuple[list[Any], dict[str,
     An op with a `draw_inputs(draw)` hook makes them itself; otherwise shapes come from
     `op.shapes`, data from `op.domain` and parameters from `op.example_params(*shapes)`.
     """
-    if hasattr(op, "draw_inputs"):
+    if getattr(op, "draw_inputs", None) is not None:
         case = call_hook(op, "draw_inputs", draw)
         if not (isinstance(case, tuple) and len(case) == 2 and isinstance(case[0], (list, tuple))
                 and isinstance(case[1], dict)):
@@ -244,7 +246,7 @@ def check_op(
 
     def check_case(datas: list[Any], params: dict[str, Any]) -> None:
         def applied(*xs: Any) -> Any:
-            return op.apply(*xs, **params)
+            return joined_outputs(op.apply(*xs, **params))
 
         applied.__name__ = op.__name__
         stage = "gradient check"
@@ -297,11 +299,20 @@ def hypothesis_storage_in_a_temporary_directory() -> Iterator[None]:
             configuration.set_hypothesis_home_dir(previous)
 
 
+def joined_outputs(out: Any) -> Any:
+    """An op's output as one Value: several outputs flattened and concatenated (their integer and
+    constant ones left out), so that one Jacobian covers every output's gradient."""
+    if type(out) is not tuple:
+        return out
+    parts = [flatten(o) for o in out if isinstance(o, Value) and o.requires_grad]
+    return concatenate(parts) if parts else out[0]
+
+
 def fixed_cases(op: type[Function]) -> list[tuple[list[Any], dict[str, Any]]]:
     """Deterministic cases at full shapes, one per example parameter: (2, 3) for broadcasting
     inputs, (2, 3) @ (3, 2) for matmul, sizes 2, 3, 2... for named dimensions. None for an op
     that draws its own inputs."""
-    if hasattr(op, "draw_inputs"):
+    if getattr(op, "draw_inputs", None) is not None:
         return []
     count = inputs_count(op)
     parsed = parse_shapes(op)
@@ -312,7 +323,7 @@ def fixed_cases(op: type[Function]) -> list[tuple[list[Any], dict[str, Any]]]:
     elif op.shapes == "matmul":
         shapes = [(2, 3), (3, 2)]
     else:
-        shapes = [(2, 3, *(2,) * (getattr(op, "min_ndim", 0) - 2))] * count
+        shapes = [(2, 3, *(2,) * (op.min_ndim - 2))] * count
     domains = op.domain if isinstance(op.domain, tuple) else (op.domain,) * count
     rng = np.random.default_rng(0)
     datas = []

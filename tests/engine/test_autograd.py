@@ -47,9 +47,17 @@ class TestBackward:
 
     def test_non_scalar_output_needs_a_seed(self):
         y = Value([1.0, 2.0]) * 2
-        with pytest.raises(ValueError, match=r"scalar output.*shape \(2,\)"):
+        with pytest.raises(ValueError, match=r"one-element output.*shape \(2,\)"):
             y.backward()
         y.backward(np.array([1.0, 0.5]))
+
+    @pytest.mark.parametrize("shape", [(1,), (1, 1), (1, 1, 1)])
+    def test_a_one_element_output_of_any_shape_is_seeded_with_one_as_torch_does(self, shape):
+        x = Value(np.full(shape, 3.0))
+        (x * x).backward()
+        np.testing.assert_array_equal(x.grad, np.full(shape, 6.0))
+        (g,) = grad(x * x, [x])
+        np.testing.assert_array_equal(g, np.full(shape, 6.0))
 
     def test_seed_shape_must_match(self):
         y = Value([1.0, 2.0]) * 2

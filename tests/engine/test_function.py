@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 
-from tinygrad_div import BackwardError, Function, Value, grad, gradcheck, gradgradcheck, registered_ops
+from tinygrad_div import BackwardError, Function, Value, grad, gradcheck, gradgradcheck, no_grad, registered_ops
 
 
 class Cube(Function, register=False):
@@ -134,18 +134,54 @@ def test_forward_returning_a_value_is_refused():
         ReturnsValue.apply(Value(1.0))
 
 
-def test_non_float64_outputs_are_converted():
+def test_numpy_float64_scalars_and_0d_arrays_are_outputs_like_floats():
+    for out in (np.float64(2.0), np.array(2.0)):
+        class Constant(Function, register=False):
+            @staticmethod
+            def forward(ctx, x, out=out):
+                return out
+
+            @staticmethod
+            def backward(ctx, grad):
+                return grad * 0.0
+
+        y = Constant.apply(Value(1.0))
+        assert type(y.data) is float and y.data == 2.0
+
+
+@pytest.mark.parametrize("out, named", [
+    (np.array([1, 2]), "an array of dtype int64"), (np.array([True]), "an array of dtype bool"),
+    (np.array([1.0], dtype=np.float32), "an array of dtype float32"), (np.float32(1.0), "a numpy float32 scalar"),
+    ([1.0, 2.0], "list"), (None, "NoneType"), (3, "int"),
+])
+def test_any_other_output_is_a_type_error_naming_the_op(out, named):
+    """No silent conversion: an int64 or float32 output is a bug in the op (or wants mark_non_differentiable)."""
+
     class Floor(Function, register=False):
         @staticmethod
         def forward(ctx, x):
-            return np.floor(x).astype(np.int64)
+            return out
 
         @staticmethod
         def backward(ctx, grad):
             return grad * 0.0
 
-    y = Floor.apply(Value(np.array([1.5, 2.5])))
-    assert y.data.dtype == np.float64
+    with pytest.raises(TypeError, match=rf"^Floor.forward returned {named} as its output: an op returns a float"):
+        Floor.apply(Value(np.array([1.5, 2.5])))
+
+
+def test_a_value_as_output_is_a_type_error():
+    class Wrapped(Function, register=False):
+        @staticmethod
+        def forward(ctx, x):
+            return Value(x)
+
+        @staticmethod
+        def backward(ctx, grad):
+            return grad
+
+    with pytest.raises(TypeError, match="Wrapped.forward returned a Value as its output"):
+        Wrapped.apply(Value(1.0))
 
 
 def test_saving_an_intermediate_makes_it_a_constant_in_double_backward():
@@ -363,3 +399,147 @@ def test_values_copy_and_pickle():
     assert clone.data is not y.data and type(clone.grad_fn) is type(y.grad_fn)
     back = pickle.loads(pickle.dumps(Value(2.0, requires_grad=False)))
     assert back.data == 2.0 and back.requires_grad is False and back.grad is None
+
+
+# -- the contract for real ops: integer inputs, several outputs, non-differentiable outputs ---------
+class PickLabels(Function, register=False):
+    """y[n] = z[n, t[n]];  dy/dz: grad at the picked entries, none for the labels t"""
+
+    seen: list = []
+
+    @staticmethod
+    def forward(ctx, z, t):
+        PickLabels.seen.append(t.dtype)
+        ctx.save_for_backward(z, t)
+        return z[np.arange(len(t)), t]
+
+    @staticmethod
+    def backward(ctx, grad):
+        z, t = ctx.saved_tensors
+        return np.eye(z.shape[1])[t] * np.expand_dims(grad, -1), None  # recordable: second order works
+
+
+def test_integer_and_boolean_inputs_reach_forward_untouched_and_get_no_gradient():
+    z, labels = Value(np.arange(6.0).reshape(3, 2)), np.array([1, 0, 1])
+    y = PickLabels.apply(z, labels)
+    assert PickLabels.seen[-1] == np.int64 and y.data.tolist() == [1.0, 2.0, 5.0]
+    y.sum().backward()
+    np.testing.assert_array_equal(z.grad, np.eye(2)[labels])
+    assert y.grad_fn.needs_input_grad == (True, False)
+    assert gradgradcheck(lambda z: PickLabels.apply(z, labels) ** 2.0, [np.ones((3, 2)) * 0.5])
+    mask = np.array([True, False])
+    assert (Value(np.array([1.0, 2.0])) * mask).data.tolist() == [1.0, 0.0]  # built-ins take masks too
+
+
+def test_saved_integer_inputs_stay_integers_in_double_backward():
+    z, labels = Value(np.ones((2, 3))), np.array([2, 0])
+    (g,) = grad((PickLabels.apply(z, labels) ** 2.0).sum(), [z], create_graph=True)
+    (h,) = grad(g.sum(), [z])
+    np.testing.assert_array_equal(h, 2.0 * np.eye(3)[labels])
+
+
+class SinCos(Function, register=False):
+    """(sin x, cos x);  backward gets one gradient per output: g_s·cos x - g_c·sin x"""
+
+    calls: list = []
+
+    @staticmethod
+    def forward(ctx, x):
+        ctx.save_for_backward(x)
+        return np.sin(x), np.cos(x)
+
+    @staticmethod
+    def backward(ctx, grad_sin, grad_cos):
+        SinCos.calls.append((grad_sin, grad_cos))
+        (x,) = ctx.saved_tensors
+        return grad_sin * np.cos(x) - grad_cos * np.sin(x)
+
+
+def test_a_tuple_from_forward_is_a_tuple_of_values_and_backward_runs_once_with_both_gradients():
+    x = Value(np.array([0.5, 1.0]))
+    s, c = SinCos.apply(x)
+    assert isinstance(s, Value) and isinstance(c, Value) and s.grad_fn.node is c.grad_fn.node
+    SinCos.calls.clear()
+    (s * s + c * c).sum().backward()  # sin² + cos² = 1: the two paths cancel
+    assert len(SinCos.calls) == 1
+    np.testing.assert_allclose(x.grad, [0.0, 0.0], atol=1e-16)
+
+
+def test_an_output_nobody_used_gets_zeros():
+    x = Value(np.array([0.5, 1.0]))
+    s, _ = SinCos.apply(x)
+    SinCos.calls.clear()
+    s.sum().backward()
+    (_, unused), = SinCos.calls
+    np.testing.assert_array_equal(unused, [0.0, 0.0])
+    np.testing.assert_array_equal(x.grad, np.cos([0.5, 1.0]))
+
+
+def test_several_outputs_to_second_order_and_through_grad_and_retain_grad():
+    x = Value(0.3)
+    s, c = SinCos.apply(x)
+    c.retain_grad()
+    (s + 2.0 * c).backward(retain_graph=True)
+    assert c.grad == 2.0 and x.grad == pytest.approx(np.cos(0.3) - 2.0 * np.sin(0.3), rel=1e-15)
+    (g,) = grad(c, [x], create_graph=True)
+    (h,) = grad(g, [x])
+    assert h == pytest.approx(-np.cos(0.3), rel=1e-15)
+    assert gradcheck(lambda x: SinCos.apply(x)[1], [np.array([0.2, 1.4])])
+    assert gradgradcheck(lambda x: SinCos.apply(x)[0] * SinCos.apply(x)[1], [np.array([0.2, 1.4])])
+
+
+class MaxAndArgmax(Function, register=False):
+    """(max over the last axis, its index);  the index is marked non-differentiable"""
+
+    @staticmethod
+    def forward(ctx, x):
+        index = np.argmax(x, axis=-1)
+        ctx.mark_non_differentiable(index)
+        ctx.save_for_backward(x, index)
+        return np.max(x, axis=-1), index
+
+    @staticmethod
+    def backward(ctx, grad, grad_index):
+        x, index = ctx.saved_tensors
+        out = np.zeros(x.shape)
+        out[np.arange(len(index)), index] = grad
+        return out
+
+
+def test_mark_non_differentiable_gives_integer_outputs_raw_and_float_outputs_constant():
+    x = Value(np.array([[1.0, 3.0], [4.0, 2.0]]))
+    top, index = MaxAndArgmax.apply(x)
+    assert type(index) is np.ndarray and index.tolist() == [1, 0]
+    top.sum().backward()
+    np.testing.assert_array_equal(x.grad, [[0.0, 1.0], [1.0, 0.0]])
+    with no_grad():
+        top, index = MaxAndArgmax.apply(x)
+    assert index.dtype.kind == "i" and not top.requires_grad
+
+    class Doubled(Function, register=False):
+        @staticmethod
+        def forward(ctx, x):
+            out = 2.0 * x
+            ctx.mark_non_differentiable(out)
+            return out
+
+        @staticmethod
+        def backward(ctx, grad):
+            return 2.0 * grad
+
+    y = Doubled.apply(Value(np.ones(2)))
+    assert not y.requires_grad and y.grad_fn is None
+
+
+def test_several_outputs_must_each_be_float_data():
+    class Half(Function, register=False):
+        @staticmethod
+        def forward(ctx, x):
+            return x, np.argmax(x)  # an integer output not marked
+
+        @staticmethod
+        def backward(ctx, a, b):
+            return a
+
+    with pytest.raises(TypeError, match="^Half.forward returned .* as its output 1: an op returns"):
+        Half.apply(Value(np.ones(2)))

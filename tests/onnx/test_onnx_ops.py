@@ -128,6 +128,6 @@ def test_random_graphs_over_every_mapped_op_match_eager_forward(tmp_path, drawn,
         # the refusals allowed: an Inf on the way (exp overflowing, then a sigmoid), and with a symbolic
         # batch, sizes that follow it irregularly (x[::2]) or constants whose shape follows it
         message = str(exc)
-        assert "NaN or Inf" in message or (dynamic and "batch size" in message), message
+        assert "NaN or Inf" in message or (dynamic and ("batch size" in message or "batch axis" in message)), message
         assume(False)
     assert_close(run_onnx(path, [x])[0], expected, scale=10.0)

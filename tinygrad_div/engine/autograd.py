@@ -24,6 +24,7 @@ from typing import Any
 import numpy as np
 
 from tinygrad_div.engine.errors import BackwardError, ShapeError
+from tinygrad_div.engine.function import Output
 from tinygrad_div.engine.mode import state
 from tinygrad_div.engine.ops.shape import broadcast_to, expand, reducible, sum_to, sum_to_shape
 from tinygrad_div.engine.value import Value, new_value, shape_of, to_data
@@ -92,12 +93,15 @@ def _seed(root: Value, grad: Any, create_graph: bool) -> Any:
     if not root.requires_grad:
         raise BackwardError("backward() on a Value that does not require grad (a constant, or made under no_grad)")
     if grad is None:
-        if type(root.data) is not float:
+        if type(root.data) is float:
+            seed: Any = 1.0
+        elif root.data.size == 1:  # one element of any shape, (1, 1) say: seeded with 1 as torch does
+            seed = np.ones(root.data.shape)
+        else:
             raise ValueError(
-                f"backward() without a gradient needs a scalar output, this one has shape {root.shape}: "
+                f"backward() without a gradient needs a one-element output, this one has shape {root.shape}: "
                 "pass grad=... of that shape, or reduce it first (e.g. .sum())"
             )
-        seed: Any = 1.0
     elif create_graph and isinstance(grad, Value):
         seed = grad
     else:
@@ -167,12 +171,36 @@ def _run(roots: Sequence[Value], seeds: Sequence[Any], sink: _IntoGrad | _Captur
             v = heappop(heap)[1]
             ctx = v._ctx
             g = pending.pop(v)
-            if sink.reached(v, g):
+            if type(ctx) is Output:  # one of several outputs: the op's backward runs once, for all of them
+                ctx, g, reached = _gather_outputs(ctx.node, v, g, pending, heap, sink)
+            else:
+                reached = sink.reached(v, g)
+            if reached:
                 parents, grads = ctx.parents, _call_backward(ctx, g, v, retain_graph, create_graph)
             else:
                 parents = grads = ()  # pruned by grad(): no input it asks about lies behind this node
     finally:
         state.grad_enabled, state.backward_node = previous
+
+
+def _gather_outputs(node: Any, v: Value, g: Any, pending: dict, heap: list, sink: Any) -> tuple:
+    """The gradients of every output of `node` (v's is g), as the tuple its backward takes.
+
+    The outputs' sequence numbers are consecutive and newer than any node they depend on,
+    so once the newest reached output pops, the others reached are next on the heap.
+    An output nobody used gets zeros of its shape, as PyTorch hands to backward.
+    """
+    grads = [None] * len(node.outputs)
+    grads[v._ctx.index] = g
+    reached = sink.reached(v, g)
+    while heap and type(heap[0][1]._ctx) is Output and heap[0][1]._ctx.node is node:
+        sibling = heappop(heap)[1]
+        grads[sibling._ctx.index] = sibling_grad = pending.pop(sibling)
+        reached = sink.reached(sibling, sibling_grad) or reached
+    for k, shape in enumerate(node.output_shapes):
+        if grads[k] is None and shape is not None:
+            grads[k] = 0.0 if shape == () else np.zeros(shape)
+    return node, tuple(grads), reached
 
 
 def _call_backward(ctx: Any, g: Any, v: Value, retain_graph: bool, create_graph: bool) -> tuple:
@@ -189,10 +217,12 @@ def _call_backward(ctx: Any, g: Any, v: Value, retain_graph: bool, create_graph:
             "pass retain_graph=True to the first backward to go through it twice"
         )
     state.backward_node = ctx
+    many = type(g) is tuple  # a node with several outputs: one gradient per output
     if create_graph:
-        grads = ctx.backward(_GraphContext(ctx, type(ctx).saved_values(ctx, ctx.parents, v)), g)
+        graph_ctx = _GraphContext(ctx, type(ctx).saved_values(ctx, ctx.parents, v))
+        grads = ctx.backward(graph_ctx, *g) if many else ctx.backward(graph_ctx, g)
     else:
-        grads = ctx.backward(ctx, g)
+        grads = ctx.backward(ctx, *g) if many else ctx.backward(ctx, g)
         if not retain_graph:
             ctx.saved_tensors = None
     if type(grads) is not tuple:
@@ -202,8 +232,13 @@ def _call_backward(ctx: Any, g: Any, v: Value, retain_graph: bool, create_graph:
             f"{type(ctx).__name__}.backward returned {len(grads)} gradients for {len(ctx.parents)} inputs"
         )
     if state.anomaly is not None:
-        state.anomaly.check_backward(ctx, grads, g)
+        state.anomaly.check_backward(ctx, grads, _first_nonfinite(g) if many else g)
     return grads
+
+
+def _first_nonfinite(grads: tuple) -> Any:
+    """One upstream gradient standing for several: a non-finite one if any (anomaly mode)."""
+    return next((x for x in grads if not np.all(np.isfinite(getattr(x, "data", x)))), 0.0)
 
 
 class _IntoGrad:

@@ -31,6 +31,7 @@ from __future__ import annotations
 import dis
 import inspect
 import os
+import weakref
 from itertools import count
 from typing import Any, ClassVar
 
@@ -53,12 +54,18 @@ class Function:
     #: every subclass, by "module.QualName"; `registered_ops()` reads it
     registry: ClassVar[dict[str, type[Function]]] = {}
 
-    # What `tinygrad_div.testing` draws when it gradient-checks the op on its own:
-    #: input domain, one name for all inputs or one per input: "real", "positive", "nonzero"
+    # What `tinygrad_div.testing` draws when it gradient-checks the op on its own (docs/ops.md):
+    #: input domain, one name for all inputs or one per input: "real", "positive", "nonzero",
+    #: "distinct" (elements kept apart, off kinks such as a = b), "bool" (masks)
     domain: ClassVar[str | tuple[str, ...]] = "real"
-    #: how the input shapes relate: "broadcast" (elementwise) or "matmul"; also how apply
-    #: tells numpy refusing mismatched inputs (a ShapeError) from an op's own ValueError
-    shapes: ClassVar[str] = "broadcast"
+    #: how the input shapes relate: "broadcast" (elementwise), "matmul", or one spec per input
+    #: such as ("N,C", "N"); also how apply tells numpy refusing mismatched inputs (a
+    #: ShapeError) from an op's own ValueError
+    shapes: ClassVar[str | tuple[str, ...]] = "broadcast"
+    #: the fewest axes a "broadcast" input is drawn with (1: no scalars)
+    min_ndim: ClassVar[int] = 0
+    #: optional hook `draw_inputs(draw) -> (inputs, params)`: the op draws its own cases
+    draw_inputs: ClassVar[Any] = None
     #: False when backward is not itself differentiable (skip second-derivative checks)
     twice_differentiable: ClassVar[bool] = True
 
@@ -76,6 +83,12 @@ class Function:
     input_data: tuple | None = None
     #: (file, line) of the user code that created the node; recorded only under detect_anomaly()
     creation_site: tuple[str, int] | None = None
+    #: the raw outputs forward passed to mark_non_differentiable (constants, not differentiated)
+    non_differentiable: tuple = ()
+    #: a node with several outputs: a weak reference per output Value (None for a constant
+    #: one) and their shapes, so backward can be handed zeros for an output nobody used
+    outputs: tuple | None = None
+    output_shapes: tuple = ()
 
     def __init_subclass__(cls, register: bool = True, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
@@ -107,9 +120,13 @@ class Function:
         seen = ctx.input_data or [getattr(x, "data", x) for x in inputs]
         by_identity = {id(data): x for x, data in zip(inputs, seen) if isinstance(x, Value)}
         by_identity[id(output.data)] = output
+        for ref in ctx.outputs or ():
+            sibling = ref() if ref is not None else None
+            if sibling is not None:
+                by_identity[id(sibling.data)] = sibling
         values = []
         for t in ctx.saved_tensors:
-            if isinstance(t, (float, _ndarray)):
+            if isinstance(t, float) or (type(t) is _ndarray and t.dtype.kind == "f"):  # labels, masks stay raw
                 known = by_identity.get(id(t))
                 t = known if known is not None else new_value(to_data(t), False, None)
             values.append(t)
@@ -118,6 +135,12 @@ class Function:
     # -- what forward and backward may use on ctx -------------------------------------------
     def save_for_backward(self, *tensors: Any) -> None:
         self.saved_tensors = tensors
+
+    def mark_non_differentiable(self, *outputs: Any) -> None:
+        """In forward: these outputs (the raw objects it returns) are constants, as in PyTorch.
+        They come back with requires_grad=False (an integer array as the raw array), and
+        backward gets zeros for them."""
+        self.non_differentiable = outputs
 
     @property
     def needs_input_grad(self) -> tuple[bool, ...]:
@@ -136,12 +159,12 @@ class Function:
             if isinstance(a, Value):
                 data_a, record = a.data, a.requires_grad
             else:
-                data_a, record = (a if type(a) is float else to_data(a)), False
+                data_a, record = (a if type(a) is float else constant(a)), False
             if isinstance(b, Value):
                 data_b = b.data
                 record = record or b.requires_grad
             else:
-                data_b = b if type(b) is float else to_data(b)
+                data_b = b if type(b) is float else constant(b)
             if data_a is data_b and a is not b:
                 data_b, separated = _distinct(data_b), True
             datas = (data_a, data_b)
@@ -150,7 +173,7 @@ class Function:
             if isinstance(a, Value):
                 data_a, record = a.data, a.requires_grad
             else:
-                data_a, record = to_data(a), False
+                data_a, record = constant(a), False
             datas = (data_a,)
         else:
             datas, record, separated = _gather(inputs)
@@ -170,12 +193,16 @@ class Function:
                 raise  # the op's own error (a user forward's, say), unchanged, with its own line
             raise _shape_error(cls, datas, exc) from None
         if type(out) is not float and (type(out) is not _ndarray or out.dtype is not _F64 or not out.ndim):
+            if type(out) is tuple:
+                return _apply_many(cls, ctx, inputs, datas, out, record, separated)
+            if _marked(ctx, out) and type(out) is _ndarray and out.dtype.kind in "biu":
+                return out  # an integer output marked non-differentiable: the raw array, as numpy gives it
             out = _normalize_output(cls, ctx, out)
         if out is datas[0] or (n == 2 and out is datas[1]) or (n > 2 and any(out is d for d in datas)):
             out = _distinct(out)  # forward passed an input through
         if state.anomaly is not None:
             state.anomaly.check_forward(cls, ctx, datas, out)
-        if not record:
+        if not record or ctx.non_differentiable:  # (forward marked its one output a constant)
             return new_value(out, False, None)
         ctx.parents = inputs
         if separated:
@@ -185,6 +212,76 @@ class Function:
 
     def __repr__(self) -> str:
         return f"<{type(self).__name__} node>"
+
+
+class Output:
+    """The node of output `index` of a Function with several outputs (`output.grad_fn`).
+
+    Each output gets its own sequence number, so the backward loop orders them like any
+    nodes; on reaching one, it collects the gradients of all of them and runs the op's
+    backward once, with one gradient per output (see autograd). Everything else reads
+    through to the op's node.
+    """
+
+    __slots__ = ("node", "index", "parents", "sequence")
+
+    def __init__(self, node: Function, index: int) -> None:
+        self.node, self.index = node, index
+        self.parents = node.parents
+        self.sequence = next(_sequence)
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.node, name)
+
+    def __repr__(self) -> str:
+        return f"<{type(self.node).__name__} node, output {self.index}>"
+
+
+def constant(x: Any) -> Any:
+    """A non-Value input as forward sees it: integer and boolean arrays (labels, indices, masks)
+    untouched, anything else as engine data (`to_data`: floats and float64 arrays)."""
+    if type(x) is _ndarray and x.dtype.kind in "biu":
+        return x
+    return to_data(x)
+
+
+def _marked(ctx: Any, out: Any) -> bool:
+    marks = ctx.non_differentiable
+    if ctx is _UNRECORDED:
+        _UNRECORDED.non_differentiable = ()  # the shared throwaway ctx: read once
+    return any(out is m for m in marks)
+
+
+def _apply_many(cls: type[Function], ctx: Any, inputs: tuple, datas: tuple, outs: tuple, record: bool,
+                separated: bool) -> tuple:
+    """`apply` for a forward that returned a tuple: a tuple of Values (raw arrays for integer outputs
+    marked non-differentiable), each differentiable one with an `Output` node of its own."""
+    marks = ctx.non_differentiable
+    if ctx is _UNRECORDED:
+        _UNRECORDED.non_differentiable = ()
+    constant_output = [any(out is m for m in marks) for out in outs]
+    results: list = []
+    for k, out in enumerate(outs):
+        if constant_output[k] and type(out) is _ndarray and out.dtype.kind in "biu":
+            results.append(out)
+            continue
+        data = _normalize_output(cls, ctx, out, k)
+        if any(data is d for d in datas) or any(data is getattr(r, "data", r) for r in results):
+            data = _distinct(data)  # an input passed through, or one array returned twice
+        if state.anomaly is not None:
+            state.anomaly.check_forward(cls, ctx, datas, data)
+        results.append(new_value(data, False, None))
+    if record:
+        ctx.parents = inputs
+        if separated:
+            ctx.input_data = datas
+        ctx.sequence = next(_sequence)
+        for k, r in enumerate(results):
+            if isinstance(r, Value) and not constant_output[k]:
+                r.requires_grad, r._ctx = True, Output(ctx, k)
+        ctx.outputs = tuple(weakref.ref(r) if isinstance(r, Value) and r._ctx is not None else None for r in results)
+        ctx.output_shapes = tuple(shape_of(r.data) if isinstance(r, Value) else None for r in results)
+    return tuple(results)
 
 
 def _gather(inputs: tuple) -> tuple[tuple, bool, bool]:
@@ -197,7 +294,7 @@ def _gather(inputs: tuple) -> tuple[tuple, bool, bool]:
             data = x.data
             record = record or x.requires_grad
         else:
-            data = to_data(x)
+            data = constant(x)
         if owner.setdefault(id(data), x) is not x:
             data, separated = _distinct(data), True
         datas.append(data)
@@ -215,17 +312,37 @@ def _distinct(data: Data) -> Data:
 class _Unrecorded:
     """The throwaway ctx forward gets when nothing will be differentiated (no_grad, constants)."""
 
+    non_differentiable: tuple = ()
+
     def save_for_backward(self, *tensors: Any) -> None:
         pass
+
+    def mark_non_differentiable(self, *outputs: Any) -> None:
+        self.non_differentiable = outputs  # read (and cleared) by apply when the output needs a look
 
 
 _UNRECORDED = _Unrecorded()
 
 
-def _normalize_output(cls: type[Function], ctx: Any, out: Any) -> Data:
+def _normalize_output(cls: type[Function], ctx: Any, out: Any, index: int | None = None) -> Data:
+    """A forward's output as engine data: numpy's float64 scalars and 0-d arrays become floats;
+    anything else that is not float64 is refused, naming the op (no silent conversions)."""
+    what = "output" if index is None else f"output {index}"
     if isinstance(out, Value):
-        raise TypeError(f"{cls.__name__}.forward must return raw data (a float or ndarray), not a Value")
-    normalized = to_data(out)
+        raise TypeError(f"{cls.__name__}.forward returned a Value as its {what}: return raw data "
+                        "(a float or a float64 array)")
+    if type(out) is float:
+        return out
+    if isinstance(out, float):  # np.float64
+        normalized = float(out)
+    elif type(out) is _ndarray and out.dtype is _F64:
+        normalized = float(out) if out.ndim == 0 else out
+    else:
+        kind = (f"an array of dtype {out.dtype}" if isinstance(out, _ndarray) else
+                f"a numpy {out.dtype} scalar" if isinstance(out, np.generic) else type(out).__name__)
+        hint = " (mark integer outputs with ctx.mark_non_differentiable)" if kind.startswith("an array") else ""
+        raise TypeError(f"{cls.__name__}.forward returned {kind} as its {what}: an op returns a float, a float64 "
+                        f"array, or a tuple of them{hint}")
     saved = getattr(ctx, "saved_tensors", ())
     if saved and any(t is out for t in saved):
         # keep "saved the output" recognisable by identity (see Function.saved_values)

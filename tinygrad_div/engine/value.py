@@ -168,7 +168,7 @@ class Value:
         data = np.array2string(np.asarray(self.data), precision=6, separator=", ")
         extra = "" if self.requires_grad else ", requires_grad=False"
         if self._ctx is not None:
-            extra += f", op={type(self._ctx).__name__}"
+            extra += f", op={type(getattr(self._ctx, 'node', self._ctx)).__name__}"
         return f"Value({data}{extra})"
 
     # -- autograd ---------------------------------------------------------------------
