@@ -157,7 +157,8 @@ def _run(roots: Sequence[Value], seeds: Sequence[Any], sink: _IntoGrad | _Captur
                 if pg is None or not isinstance(p, Value) or not p.requires_grad:
                     continue  # no gradient, or an input that takes none (a constant)
                 data = p.data
-                if type(pg) is not type(data) or (type(pg) is _ndarray and pg.shape != data.shape):
+                kind = type(pg)
+                if kind is not type(data) or (kind is _ndarray and pg.shape != data.shape):
                     pg = fit_gradient(pg, data, ctx, p)  # broadcast in forward: summed back here
                 if p._ctx is None:
                     sink.leaf(p, pg)

@@ -174,9 +174,11 @@ class Function:
                 data_a, record = a.data, a.requires_grad
             else:
                 data_a, record = constant(a), False
+            data_b = None
             datas = (data_a,)
         else:
             datas, record, separated = _gather(inputs)
+            data_a = data_b = None
         record = record and state.grad_enabled
         ctx = _new(cls) if record else _UNRECORDED
         try:
@@ -198,7 +200,7 @@ class Function:
             if _marked(ctx, out) and type(out) is _ndarray and out.dtype.kind in "biu":
                 return out  # an integer output marked non-differentiable: the raw array, as numpy gives it
             out = _normalize_output(cls, ctx, out)
-        if out is datas[0] or (n == 2 and out is datas[1]) or (n > 2 and any(out is d for d in datas)):
+        if out is data_a or out is data_b or (n > 2 and any(out is d for d in datas)):
             out = _distinct(out)  # forward passed an input through
         if state.anomaly is not None:
             state.anomaly.check_forward(cls, ctx, datas, out)
