@@ -262,6 +262,11 @@ def _apply_many(cls: type[Function], ctx: Any, inputs: tuple, datas: tuple, outs
     if ctx is _UNRECORDED:
         _UNRECORDED.non_differentiable = ()
     constant_output = [any(out is m for m in marks) for out in outs]
+    if record:
+        ctx.parents = inputs
+        if separated:
+            ctx.input_data = datas
+        ctx.sequence = next(_sequence)
     results: list = []
     for k, out in enumerate(outs):
         if constant_output[k] and type(out) is _ndarray and out.dtype.kind in "biu":
@@ -272,15 +277,9 @@ def _apply_many(cls: type[Function], ctx: Any, inputs: tuple, datas: tuple, outs
             data = _distinct(data)  # an input passed through, or one array returned twice
         if state.anomaly is not None:
             state.anomaly.check_forward(cls, ctx, datas, data)
-        results.append(new_value(data, False, None))
+        node = Output(ctx, k) if record and not constant_output[k] else None
+        results.append(new_value(data, node is not None, node))
     if record:
-        ctx.parents = inputs
-        if separated:
-            ctx.input_data = datas
-        ctx.sequence = next(_sequence)
-        for k, r in enumerate(results):
-            if isinstance(r, Value) and not constant_output[k]:
-                r.requires_grad, r._ctx = True, Output(ctx, k)
         ctx.outputs = tuple(weakref.ref(r) if isinstance(r, Value) and r._ctx is not None else None for r in results)
         ctx.output_shapes = tuple(shape_of(r.data) if isinstance(r, Value) else None for r in results)
     return tuple(results)
