@@ -205,12 +205,16 @@ class Function:
         if state.anomaly is not None:
             state.anomaly.check_forward(cls, ctx, datas, out)
         if not record or ctx.non_differentiable:  # (forward marked its one output a constant)
-            return new_value(out, False, None)
-        ctx.parents = inputs
-        if separated:
-            ctx.input_data = datas
-        ctx.sequence = next(_sequence)
-        return new_value(out, True, ctx)
+            v = new_value(out, False, None)
+        else:
+            ctx.parents = inputs
+            if separated:
+                ctx.input_data = datas
+            ctx.sequence = next(_sequence)
+            v = new_value(out, True, ctx)
+        if state.tracer is not None:  # tinygrad_div.compile is recording a step
+            state.tracer.record(cls, inputs, params, v)
+        return v
 
     def __repr__(self) -> str:
         return f"<{type(self).__name__} node>"

@@ -19,6 +19,7 @@ import numpy as np
 
 from tinygrad_div import engine  # operators run engine.ops, looked up per call (see engine/__init__.py)
 from tinygrad_div.engine.errors import DataError
+from tinygrad_div.engine.mode import state
 
 Data = float | np.ndarray
 _F64 = np.dtype(np.float64)
@@ -93,6 +94,8 @@ class Value:
         return engine.ops.numpy_protocol.array_function(func, args, kwargs)
 
     def __array__(self, dtype=None, copy=None) -> np.ndarray:
+        if state.tracer is not None:
+            state.tracer.refuse("np.asarray(v) (numpy on a Value's data)")
         return np.asarray(self.data, dtype=dtype)
 
     data: Data  # the value: a Python float for a scalar, else a float64 ndarray
@@ -136,6 +139,8 @@ class Value:
         return self._ctx
 
     def item(self) -> float:
+        if state.tracer is not None:
+            state.tracer.refuse("v.item()")
         if type(self.data) is float:
             return self.data
         if self.data.size != 1:
@@ -152,7 +157,14 @@ class Value:
     def numpy(self) -> np.ndarray:
         return np.asarray(self.data)
 
+    def __float__(self) -> float:
+        if state.tracer is not None:
+            state.tracer.refuse("float(v)")
+        return self.item()
+
     def __bool__(self) -> bool:
+        if state.tracer is not None:
+            state.tracer.refuse("bool(v) (an `if`, `and`/`or`, or a comparison's truth value)")
         if type(self.data) is float:
             return self.data != 0.0
         if self.data.size != 1:

@@ -1,0 +1,79 @@
+"""Appending lines to a Program while evaluating them on the trace's data.
+
+A line's template is compiled once into a small lambda in the program's namespace
+and run on its inputs' trace-time values right away: each new slot knows its value
+(so the next rule knows shapes and types), and that value was computed by the same
+text the emitted program will run.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+import numpy as np
+
+from tinygrad_div.compile.ir import Line, Program
+from tinygrad_div.compile.runtime import NAMESPACE
+
+_IDENT = re.compile(r"[^0-9a-zA-Z_]")
+
+
+class Builder:
+    def __init__(self) -> None:
+        self.program = Program()
+        self.namespace: dict[str, Any] = dict(NAMESPACE)
+        self._lambdas: dict[tuple[str, int], Any] = {}
+        self._names: dict[str, int] = {}
+
+    # -- names --------------------------------------------------------------------------
+    def name(self, hint: str) -> str:
+        """A fresh identifier from `hint` ("W1", "sigmoid", "d_net1" ...)."""
+        base = _IDENT.sub("_", hint).strip("_") or "t"
+        if base[0].isdigit():
+            base = "v" + base
+        n = self._names.get(base, 0)
+        self._names[base] = n + 1
+        if n == 0 and base not in self.namespace:
+            return base
+        return f"{base}_{n}"
+
+    # -- slots --------------------------------------------------------------------------
+    def value(self, slot: int) -> Any:
+        return self.program.slots[slot].value
+
+    def const(self, value: Any) -> int:
+        return self.program.slot("const", self.name("const"), value)
+
+    def line(self, template: str, ins: tuple[int, ...] | list[int], op: str, hint: str, *,
+             note: str = "", outs: int = 1, pure: bool = True) -> Any:
+        """Append `template(*ins)` and evaluate it; the new slot (or a tuple of `outs` slots)."""
+        ins = tuple(ins)
+        result = self._evaluate(template, ins)
+        values = result if outs > 1 else (result,)
+        slots = tuple(self.program.slot("tmp", self.name(hint), v) for v in values)
+        self.program.lines.append(Line(slots, template, ins, op, note, pure))
+        return slots if outs > 1 else slots[0]
+
+    def _evaluate(self, template: str, ins: tuple[int, ...]) -> Any:
+        key = (template, len(ins))
+        fn = self._lambdas.get(key)
+        if fn is None:
+            names = [f"x{i}" for i in range(len(ins))]
+            fn = eval(f"lambda {', '.join(names)}: {template.format(*names)}", self.namespace)  # noqa: S307
+            self._lambdas[key] = fn
+        return fn(*(self.value(i) for i in ins))
+
+    def mark(self) -> tuple[int, int]:
+        return len(self.program.lines), len(self.program.slots)
+
+    def rollback(self, mark: tuple[int, int]) -> None:
+        """Forget the lines and slots added since `mark` (a rule whose bits did not match eager)."""
+        del self.program.lines[mark[0]:]
+        del self.program.slots[mark[1]:]
+
+    def shape(self, slot: int) -> tuple[int, ...]:
+        return np.shape(self.value(slot))
+
+    def scalar(self, slot: int) -> bool:
+        return not isinstance(self.value(slot), np.ndarray)

@@ -1,0 +1,149 @@
+"""`compile(fn)`: a training step traced once per signature, then run as straight-line Python.
+
+The first call with a new signature (per argument: scalar, or array and shape)
+traces fn, simplifies and emits the program, then runs fn eagerly as well and
+raises TraceError unless the program's loss and every gradient equal eager's to the
+last bit. Later calls with that signature run only the program. Parameters' `.data`
+is read on every call, and their `.grad` is accumulated as `loss.backward()` would.
+"""
+
+from __future__ import annotations
+
+import functools
+import inspect
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from tinygrad_div.compile.backward import chain_rule
+from tinygrad_div.compile.builder import Builder
+from tinygrad_div.compile.emit import build, emit
+from tinygrad_div.compile.errors import TraceError
+from tinygrad_div.compile.ir import Program
+from tinygrad_div.compile.naming import names_of
+from tinygrad_div.compile.runtime import same_bits
+from tinygrad_div.compile.simplify import simplify
+from tinygrad_div.compile.tracer import Tracer, run_traced
+from tinygrad_div.engine.errors import DataError
+from tinygrad_div.engine.mode import state
+from tinygrad_div.engine.value import Value, to_data
+
+_ndarray = np.ndarray
+_F64 = np.dtype(np.float64)
+
+
+@dataclass
+class Traced:
+    """One signature's program: its source, the function compiled from it, the Values it reads."""
+
+    signature: tuple
+    source: str
+    run: Callable
+    params: tuple[Value, ...]
+    program: Program
+
+
+class Compiled:
+    """What `compile(fn)` returns: call it like fn; it returns the loss and fills the parameters' `.grad`."""
+
+    def __init__(self, fn: Callable, names: dict[str, Value] | None = None) -> None:
+        if not callable(fn):
+            raise TypeError(f"compile() needs a function, got {type(fn).__name__}")
+        self.fn = fn
+        self.names = names
+        self.signatures: dict[tuple, Traced] = {}
+        parameters = list(inspect.signature(fn).parameters.values())
+        if any(p.kind in (p.VAR_POSITIONAL, p.VAR_KEYWORD, p.KEYWORD_ONLY) for p in parameters):
+            raise TypeError("compile() supports steps with positional parameters only (no *args, **kwargs)")
+        self.arg_names = [p.name for p in parameters]
+        self.__name__ = getattr(fn, "__name__", "step")
+        functools.update_wrapper(self, fn)
+
+    @property
+    def source(self) -> str:
+        """The generated code of every traced signature (the most recent last)."""
+        return "\n".join(t.source for t in self.signatures.values())
+
+    def __call__(self, *args: Any) -> Value:
+        if not state.grad_enabled:
+            raise RuntimeError(f"{self.__name__}: a compiled step computes gradients; do not call it under no_grad()")
+        if len(args) != len(self.arg_names):
+            raise TypeError(f"{self.__name__}() takes {len(self.arg_names)} arguments "
+                            f"({', '.join(self.arg_names)}), got {len(args)}")
+        datas = [a if type(a) is float else self._data(i, a) for i, a in enumerate(args)]
+        key = tuple(() if type(d) is float else d.shape for d in datas)
+        traced = self.signatures.get(key)
+        if traced is None:
+            return self._first_call(key, datas)
+        return Value._wrap(traced.run(*datas), False)
+
+    def _data(self, i: int, a: Any) -> Any:
+        if type(a) is _ndarray and a.dtype is _F64 and a.ndim:
+            return a
+        if isinstance(a, Value):
+            return a.data
+        try:
+            return to_data(a)
+        except DataError as exc:
+            raise DataError(f"{self.__name__}(): argument {self.arg_names[i]}: {exc}") from None
+
+    # -- the first call of a signature -----------------------------------------------------
+    def trace(self, datas: list) -> Traced:
+        """Trace fn on these arguments and build its program (no eager check; see __call__)."""
+        builder = Builder()
+        tracer = Tracer(builder, names_of(self.fn, self.names))
+        args = [tracer.argument(name, d, i) for i, (name, d) in enumerate(zip(self.arg_names, datas))]
+        loss = run_traced(tracer, self.fn, args)
+        if not isinstance(loss, Value):
+            raise TraceError(f"{self.__name__} must return the loss as a Value, got {type(loss).__name__}")
+        if type(loss.data) is not float:
+            raise TraceError(f"{self.__name__} must return a scalar loss, got shape {loss.shape}")
+        slot = tracer.slot_of.get(id(loss))
+        if slot is None or not loss.requires_grad:
+            raise TraceError(f"{self.__name__}: the loss does not depend on any parameter that requires grad")
+        program = builder.program
+        program.loss = slot
+        grads = chain_rule(builder, tracer, tracer.nodes, slot)
+        program.grads = [(program.slots[p].source, g) for p, g in grads.items()]
+        simplify(program)
+        key = tuple(() if type(d) is float else d.shape for d in datas)
+        name = self.__name__ if self.__name__.isidentifier() else "step"
+        source = emit(program, name, self.arg_names, builder.namespace)
+        filename = f"<compiled {name} {key}>"
+        run = build(source, name, filename, builder.namespace)
+        return Traced(key, source, run, builder.namespace["params"], program)
+
+    def _first_call(self, key: tuple, datas: list) -> Value:
+        traced = self.trace(datas)
+        grads_before = [p.grad for p in traced.params]
+        loss = self.fn(*(Value._wrap(d, False) for d in datas))  # eager, for the bitwise check
+        loss.backward()
+        eager = [p.grad for p in traced.params]
+        for p, g in zip(traced.params, grads_before):
+            p.grad = g
+        compiled = traced.run(*datas)
+        differ = [i for i, (p, g) in enumerate(zip(traced.params, eager))
+                  if not (same_bits(p.grad, g) and type(p.grad) is type(g))]
+        for p, g in zip(traced.params, eager):
+            p.grad = g  # the caller gets eager's gradients either way
+        if differ or not same_bits(compiled, loss.data):
+            what = "the loss" if not differ else f"the gradient of {traced.program.slots and differ[0]}"
+            raise TraceError(f"{self.__name__}: the compiled program differs from eager in {what} "
+                             "(please report this with the step's source)")
+        self.signatures[key] = traced
+        return Value._wrap(compiled, False)
+
+    def __repr__(self) -> str:
+        return f"<compiled {self.__name__}: {len(self.signatures)} signature(s)>"
+
+
+def compile(fn: Callable | None = None, *, names: dict[str, Value] | None = None) -> Any:  # noqa: A001
+    """`td.compile(step)` or `@td.compile`: trace once per signature, then run as straight-line code.
+
+    `names` gives parameters names for the generated source ({"w1": layer.weight}).
+    """
+    if fn is None:
+        return lambda f: Compiled(f, names)
+    return Compiled(fn, names)

@@ -1,0 +1,263 @@
+# ruff: noqa: UP031  (templates hold str.format fields like {0}; %-formatting fills in the rest)
+"""Each built-in op as program lines: its forward, and its backward rule written out (Tangent-style).
+
+A rule writes the very numpy or float expressions the op's own `forward` and
+`backward` evaluate (engine/ops/), for scalars and arrays separately, so the
+lines are readable and give eager's bits. The tracer checks every rule's result
+against the op's own answer on the trace data and falls back to `replay` when
+they differ. An op without a rule here (a user's Function, an op added later) is
+replayed: its own forward and backward are called from the program, which is
+exact by construction and needs no rule at all.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from typing import Any
+
+from numpy.lib.array_utils import normalize_axis_tuple
+
+from tinygrad_div.compile.builder import Builder
+from tinygrad_div.engine import ops
+
+
+@dataclass
+class Node:
+    """One recorded op application: its input slots and output slot, and what backward needs."""
+
+    op: type
+    ins: tuple[int, ...]
+    params: dict
+    out: int
+    needs: tuple[bool, ...]  # which inputs get a gradient (require grad, as eager decides)
+    recorded: bool  # eager recorded it (grad enabled and an input requires grad)
+    ctx: Any  # eager's node from the trace, or None
+    where: str  # the user's file:line that applied it
+    saved: dict = field(default_factory=dict)  # slots a forward rule made for its backward rule
+
+
+def _scalar_or_array(b: Builder, node: Node, scalar: str, array: str) -> int:
+    return b.line(scalar if b.scalar(node.ins[0]) else array, node.ins, node.op.__name__, _hint(node))
+
+
+def _hint(node: Node) -> str:
+    return node.op.__name__.lower()
+
+
+def _both_scalar(b: Builder, *slots: int) -> bool:
+    return all(b.scalar(s) for s in slots)
+
+
+# -- forward rules: node -> output slot -----------------------------------------------
+def _binary(symbol: str):
+    def rule(b: Builder, node: Node) -> int:
+        return b.line("{0} %s {1}" % symbol, node.ins, node.op.__name__, _hint(node))
+    return rule
+
+
+def f_div(b: Builder, node: Node) -> int:
+    template = "divide({0}, {1})" if _both_scalar(b, *node.ins) else "{0} / {1}"
+    return b.line(template, node.ins, "Div", "div")
+
+
+def f_pow(b: Builder, node: Node) -> int:
+    out = b.line("power({0}, {1})", node.ins, "Pow", "pow")
+    node.saved["out"] = out
+    return out
+
+
+def f_sigmoid(b: Builder, node: Node) -> int:
+    (a,) = node.ins
+    if b.scalar(a):
+        z = b.line("float(np.exp(-abs({0})))", (a,), "Sigmoid", "z", note="z = e^-|a|")
+        r = b.line("1.0 / (1.0 + {0})", (z,), "Sigmoid", "r", note="r = 1/(1+z)")
+        out = b.line("{2} if {0} >= 0.0 else {1} * {2}", (a, z, r), "Sigmoid", "sigmoid")
+    else:
+        z = b.line("np.exp(np.copysign({0}, -1.0))", (a,), "Sigmoid", "z", note="z = e^-|a|")
+        r = b.line("1.0 / ({0} + 1.0)", (z,), "Sigmoid", "r", note="r = 1/(1+z)")
+        out = b.line("np.exp(np.minimum({0}, 0.0)) * {1}", (a, r), "Sigmoid", "sigmoid")
+    node.saved.update(z=z, r=r)
+    return out
+
+
+def f_relu(b: Builder, node: Node) -> int:
+    (a,) = node.ins
+    if b.scalar(a):
+        node.saved["mask"] = b.line("1.0 if {0} > 0.0 else 0.0", (a,), "ReLU", "mask")
+        return b.line("{0} if {0} > 0.0 or {0} != {0} else 0.0", (a,), "ReLU", "relu")
+    node.saved["mask"] = b.line("{0} > 0.0", (a,), "ReLU", "mask")
+    return b.line("np.maximum({0}, 0.0)", (a,), "ReLU", "relu")
+
+
+def _sum_template(b: Builder, node: Node) -> str:
+    axis, keepdims = node.params.get("axis"), node.params.get("keepdims", False)
+    args = ([f"axis={axis!r}"] if axis is not None else []) + (["keepdims=True"] if keepdims else [])
+    text = "np.add.reduce({0}%s)" % "".join(", " + a for a in args)
+    return text if axis is not None or keepdims else f"float({text})"
+
+
+def f_sum(b: Builder, node: Node) -> int | None:
+    if b.scalar(node.ins[0]):
+        return None
+    return b.line(_sum_template(b, node), node.ins, "Sum", "sum")
+
+
+def f_mean(b: Builder, node: Node) -> int | None:
+    if b.scalar(node.ins[0]):
+        return None
+    total = b.line(_sum_template(b, node), node.ins, "Mean", "total")
+    count = b.const(_count(b.shape(node.ins[0]), node.params.get("axis")))
+    node.saved["count"] = count
+    template = "divide({0}, {1})" if b.scalar(total) else "{0} / {1}"
+    return b.line(template, (total, count), "Mean", "mean")
+
+
+def _count(shape: tuple, axis: Any) -> float:
+    """How many elements each mean averages (Mean.forward's ctx.count)."""
+    axes = range(len(shape)) if axis is None else normalize_axis_tuple(axis, len(shape))
+    return float(math.prod(shape[i] for i in axes))
+
+
+def f_matmul(b: Builder, node: Node) -> int:
+    a, c = node.ins
+    template = "float({0} @ {1})" if len(b.shape(a)) == 1 and len(b.shape(c)) == 1 else "{0} @ {1}"
+    return b.line(template, node.ins, "MatMul", "matmul")
+
+
+def f_reshape(b: Builder, node: Node) -> int | None:
+    if b.scalar(node.ins[0]) or node.params["shape"] in ((), []):
+        return None
+    return b.line("{0}.reshape(%r)" % (tuple(node.params["shape"]),), node.ins, "Reshape", "reshape")
+
+
+def f_transpose(b: Builder, node: Node) -> int | None:
+    axes = node.params.get("axes")
+    return b.line("np.transpose({0}, %r)" % (axes,), node.ins, "Transpose", "transpose")
+
+
+FORWARD = {
+    ops.Add: _binary("+"), ops.Sub: _binary("-"), ops.Mul: _binary("*"), ops.Div: f_div,
+    ops.Neg: lambda b, n: b.line("-{0}", n.ins, "Neg", "neg"), ops.Pow: f_pow,
+    ops.Exp: lambda b, n: _scalar_or_array(b, n, "float(np.exp({0}))", "np.exp({0})"),
+    ops.Log: lambda b, n: _scalar_or_array(b, n, "float(np.log({0}))", "np.log({0})"),
+    ops.Sigmoid: f_sigmoid, ops.ReLU: f_relu, ops.Sum: f_sum, ops.Mean: f_mean, ops.MatMul: f_matmul,
+    ops.Reshape: f_reshape, ops.Transpose: f_transpose,
+}
+
+
+# -- backward rules: (node, slot of dloss/dout) -> one gradient slot (or None) per input ------
+def b_sub(b: Builder, node: Node, g: int) -> tuple:
+    return g, (b.line("-{0}", (g,), "Sub", "d_neg") if node.needs[1] else None)
+
+
+def b_mul(b: Builder, node: Node, g: int) -> tuple:
+    x, y = node.ins
+    return (b.line("{0} * {1}", (g, y), "Mul", "d_mul") if node.needs[0] else None,
+            b.line("{0} * {1}", (g, x), "Mul", "d_mul") if node.needs[1] else None)
+
+
+def b_div(b: Builder, node: Node, g: int) -> tuple:
+    x, y = node.ins
+    scalar = "divide({0}, {1})" if _both_scalar(b, g, y) else "{0} / {1}"
+    grad_x = b.line(scalar, (g, y), "Div", "d_div")
+    grad_y = None
+    if node.needs[1]:
+        minus = b.line("-{0} * {1}", (grad_x, x), "Div", "d_div")
+        grad_y = b.line("divide({0}, {1})" if _both_scalar(b, minus, y) else "{0} / {1}", (minus, y), "Div", "d_div")
+    return (grad_x if node.needs[0] else None), grad_y
+
+
+def b_pow(b: Builder, node: Node, g: int) -> tuple:
+    x, y = node.ins
+    grad_x = None
+    if node.needs[0]:
+        y_value = b.value(y)
+        if b.program.slots[y].kind == "const" and type(y_value) is float and y_value == 0.0:
+            grad_x = b.line("{0} * 0.0", (g,), "Pow", "d_pow")
+        else:
+            minus_one = b.line("{0} - 1.0", (y,), "Pow", "exponent")
+            general = "{0} * {1} * power({2}, {3})"
+            if type(y_value) is float and b.program.slots[y].kind != "const":  # eager tests it every call
+                general = "{0} * 0.0 if {1} == 0.0 else " + general
+            grad_x = b.line(general, (g, y, x, minus_one), "Pow", "d_pow")
+    grad_y = None
+    if node.needs[1]:
+        grad_y = b.line("{0} * {1} * np.log({2} + ({2} == 0.0))", (g, node.saved["out"], x), "Pow", "d_pow")
+    return grad_x, grad_y
+
+
+def b_log(b: Builder, node: Node, g: int) -> tuple:
+    (x,) = node.ins
+    return (b.line("divide({0}, {1})" if _both_scalar(b, g, x) else "{0} / {1}", (g, x), "Log", "d_log"),)
+
+
+def _spread(b: Builder, node: Node, g: int, op: str) -> int:
+    shape = b.shape(node.ins[0])
+    if b.scalar(g):
+        return b.line("expand({0}, %r)" % (shape,), (g,), op, "d_" + op.lower())
+    axes = range(len(shape)) if node.params.get("axis") is None else normalize_axis_tuple(
+        node.params["axis"], len(shape))
+    kept = tuple(1 if i in axes else n for i, n in enumerate(shape))
+    return b.line("expand({0}.reshape(%r), %r)" % (kept, shape), (g,), op, "d_" + op.lower())
+
+
+def b_mean(b: Builder, node: Node, g: int) -> tuple:
+    count = node.saved["count"]
+    share = b.line("divide({0}, {1})" if b.scalar(g) else "{0} / {1}", (g, count), "Mean", "d_mean")
+    return (_spread(b, node, share, "Mean"),)
+
+
+def b_matmul(b: Builder, node: Node, g: int) -> tuple:
+    x, y = node.ins
+    need_x, need_y = node.needs
+    x_vector, y_vector = len(b.shape(x)) == 1, len(b.shape(y)) == 1
+    if x_vector and y_vector:
+        return (b.line("{0} * {1}", (g, y), "MatMul", "d_matmul") if need_x else None,
+                b.line("{0} * {1}", (g, x), "MatMul", "d_matmul") if need_y else None)
+    if x_vector:  # numpy's promotion of a 1-D left operand to a row, and back
+        x = b.line("{0}.reshape(%r)" % ((1, b.shape(x)[0]),), (x,), "MatMul", "row")
+        gs = b.shape(g)
+        g = b.line("{0}.reshape(%r)" % ((*gs[:-1], 1, gs[-1]),), (g,), "MatMul", "d_row")
+    elif y_vector:
+        y = b.line("{0}.reshape(%r)" % ((b.shape(y)[0], 1),), (y,), "MatMul", "column")
+        g = b.line("{0}.reshape(%r)" % ((*b.shape(g), 1),), (g,), "MatMul", "d_column")
+    grad_x = grad_y = None
+    if need_x:
+        t = "{0} @ {1}.T" if len(b.shape(y)) == 2 else "{0} @ {1}.swapaxes(-1, -2)"
+        grad_x = b.line(t, (g, y), "MatMul", "d_matmul")
+        if x_vector:
+            gs = b.shape(grad_x)
+            grad_x = b.line("{0}.reshape(%r)" % ((*gs[:-2], gs[-1]),), (grad_x,), "MatMul", "d_matmul")
+    if need_y:
+        t = "{0}.T @ {1}" if len(b.shape(x)) == 2 else "{0}.swapaxes(-1, -2) @ {1}"
+        grad_y = b.line(t, (x, g), "MatMul", "d_matmul")
+        if y_vector:
+            grad_y = b.line("{0}.reshape(%r)" % (b.shape(grad_y)[:-1],), (grad_y,), "MatMul", "d_matmul")
+    return grad_x, grad_y
+
+
+def b_transpose(b: Builder, node: Node, g: int) -> tuple:
+    axes = node.params.get("axes")
+    inverse = None
+    if axes is not None:
+        ndim = len(b.shape(node.ins[0]))
+        inverse = tuple(int(i) for i in sorted(range(ndim), key=lambda i: axes[i] % ndim))
+    return (b.line("np.transpose({0}, %r)" % (inverse,), (g,), "Transpose", "d_transpose"),)
+
+
+BACKWARD = {
+    ops.Add: lambda b, n, g: (g, g), ops.Sub: b_sub,
+    ops.Neg: lambda b, n, g: (b.line("-{0}", (g,), "Neg", "d_neg"),),
+    ops.Mul: b_mul, ops.Div: b_div, ops.Pow: b_pow,
+    ops.Exp: lambda b, n, g: (b.line("{0} * {1}", (g, n.out), "Exp", "d_exp"),),
+    ops.Log: b_log,
+    ops.Sigmoid: lambda b, n, g: (b.line("{0} * {1} * {2} * {2}", (g, n.saved["z"], n.saved["r"]), "Sigmoid",
+                                         "d_sigmoid"),),
+    ops.ReLU: lambda b, n, g: (b.line("{0} * {1}", (g, n.saved["mask"]), "ReLU", "d_relu"),),
+    ops.Sum: lambda b, n, g: (_spread(b, n, g, "Sum"),),
+    ops.Mean: b_mean, ops.MatMul: b_matmul,
+    ops.Reshape: lambda b, n, g: (b.line("np.reshape({0}, %r)" % (b.shape(n.ins[0]),), (g,), "Reshape",
+                                         "d_reshape"),),
+    ops.Transpose: b_transpose,
+}

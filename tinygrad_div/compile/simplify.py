@@ -1,0 +1,60 @@
+"""Rewrites that make the program shorter and keep every bit of every result.
+
+- constant folding: a line whose inputs are all constants is computed once, now
+  (by the same text, on the same values: the same bits);
+- no-op views: a reshape or sum-to whose output has its input's type and shape is
+  its input (numpy returns a view of the same data);
+- common subexpressions: two pure lines with the same text on the same slots are one;
+- dead code: lines no result depends on are dropped.
+
+Nothing algebraic: `x + 0.0` is not `x` (-0.0 + 0.0 is +0.0), `x * 1.0` stays, and a
+broadcast to an equal shape stays (it makes a fresh C-ordered array, and a later
+reduction's summation order follows memory layout).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from tinygrad_div.compile.ir import Line, Program
+
+_VIEWS = ("{0}.reshape(", "np.reshape({0}, ", "sum_to({0}, ")
+
+
+def simplify(program: Program) -> Program:
+    replace: dict[int, int] = {}
+    seen: dict[tuple, tuple[int, ...]] = {}
+    lines: list[Line] = []
+    for line in program.lines:
+        line.ins = tuple(replace.get(i, i) for i in line.ins)
+        slots = program.slots
+        if line.pure and all(slots[i].kind == "const" for i in line.ins):
+            for o in line.outs:
+                slots[o].kind = "const"  # its trace-time value is what the line computes
+            continue
+        if line.pure and len(line.outs) == 1 and line.template.startswith(_VIEWS):
+            before, after = slots[line.ins[0]].value, slots[line.outs[0]].value
+            if type(before) is type(after) and np.shape(before) == np.shape(after):
+                replace[line.outs[0]] = line.ins[0]
+                continue
+        if line.pure:
+            key = (line.template, line.ins)
+            if key in seen:
+                replace.update(zip(line.outs, seen[key]))
+                continue
+            seen[key] = line.outs
+        lines.append(line)
+    program.loss = replace.get(program.loss, program.loss)
+    program.grads = [(p, replace.get(s, s)) for p, s in program.grads]
+    program.lines = _live(program, lines)
+    return program
+
+
+def _live(program: Program, lines: list[Line]) -> list[Line]:
+    needed = {program.loss, *(s for _, s in program.grads)}
+    kept = []
+    for line in reversed(lines):
+        if any(o in needed for o in line.outs):
+            kept.append(line)
+            needed.update(line.ins)
+    return kept[::-1]

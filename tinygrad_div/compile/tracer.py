@@ -1,0 +1,130 @@
+# ruff: noqa: UP031  (templates hold str.format fields like {0}; %-formatting fills in the rest)
+"""Tracing: run the step once on the real data and record every op as program lines.
+
+The engine tells the active tracer of every op it applies (`Function.apply` ->
+`record`). The tracer numbers each Value it meets: the step's arguments, leaf Values
+it reads (parameters, with their `.data` read fresh on every call), raw numbers and
+arrays (constants of the program), and the outputs of ops. Each op becomes lines
+through its rule in `lower` (checked against eager's own output, bit for bit), or is
+replayed. While tracing, whatever would turn traced data into a Python value
+(`float(v)`, `v.item()`, `bool(v)`, `np.asarray(v)`) raises TraceError: the program
+would silently keep the trace's value on every later call.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from tinygrad_div.compile.builder import Builder
+from tinygrad_div.compile.errors import TraceError, user_line
+from tinygrad_div.compile.lower import FORWARD, Node
+from tinygrad_div.compile.runtime import needs, same_bits
+from tinygrad_div.engine.mode import state
+from tinygrad_div.engine.value import Value, to_data
+
+
+class Tracer:
+    def __init__(self, builder: Builder, names: dict[int, str]) -> None:
+        self.b = builder
+        self.names = names  # id(Value) -> readable name, from the step's closure (see naming)
+        self.slot_of: dict[int, int] = {}
+        self.keep: list[Value] = []  # keeps every seen Value alive, so ids stay unique
+        self.nodes: list[Node] = []
+        self.params: list[Value] = []
+
+    # -- called by the engine -------------------------------------------------------------
+    def record(self, op: type, inputs: tuple, params: dict, out: Value) -> None:
+        state.tracer = None  # the rules below compute on raw data; nothing of theirs is recorded
+        try:
+            ins = tuple(self._input(x) for x in inputs)
+            node = Node(op, ins, dict(params), -1, tuple(isinstance(x, Value) and x.requires_grad for x in inputs),
+                        out._ctx is not None, out._ctx, user_line())
+            node.out = self._lower(node, out.data)
+            self.nodes.append(node)
+            self.slot_of[id(out)] = node.out
+            self.keep.append(out)
+        finally:
+            state.tracer = self
+
+    def refuse(self, what: str) -> None:
+        state.tracer = None  # the error's own formatting must not trip the guards again
+        raise TraceError(
+            f"{user_line()}: {what} while tracing a compiled step would bake this call's value into the "
+            "program; keep the computation in Value ops, or call the step uncompiled"
+        )
+
+    # -- slots ------------------------------------------------------------------------------
+    def argument(self, name: str, data: Any, position: int) -> Value:
+        v = Value._wrap(data, False)
+        self.slot_of[id(v)] = self.b.program.slot("arg", self.b.name(name), data, position)
+        self.keep.append(v)
+        return v
+
+    def _input(self, x: Any) -> int:
+        if not isinstance(x, Value):
+            return self.b.const(to_data(x, copy=True))  # a number or array the step captured: frozen
+        slot = self.slot_of.get(id(x))
+        if slot is not None:
+            return slot
+        if x._ctx is not None:
+            raise TraceError(
+                f"{user_line()}: the step uses a Value computed before it was called (by {type(x._ctx).__name__}); "
+                "compute it inside the step, or pass its data as an argument"
+            )
+        slot = self.b.program.slot("param", self.b.name(self.names.get(id(x), "p")), x.data, x)
+        if x.requires_grad:
+            self.params.append(x)
+        self.slot_of[id(x)] = slot
+        self.keep.append(x)
+        return slot
+
+    # -- forward lines --------------------------------------------------------------------------
+    def _lower(self, node: Node, eager: Any) -> int:
+        rule = FORWARD.get(node.op)
+        if rule is not None:
+            mark = self.b.mark()
+            try:
+                out = rule(self.b, node)
+            except Exception:  # noqa: BLE001  (a rule that does not apply here: replay instead)
+                out = None
+            if out is not None and same_bits(self.b.value(out), eager) and type(self.b.value(out)) is type(eager):
+                return out
+            self.b.rollback(mark)
+            node.saved.clear()
+        return self.replay(node, eager)
+
+    def replay(self, node: Node, eager: Any | None) -> int:
+        """Lines that call the op's own forward (its ctx kept for its own backward)."""
+        b, op = self.b, node.op
+        op_name = b.name(op.__name__)
+        b.namespace[op_name] = op
+        flags = b.name("inputs_" + op.__name__.lower())
+        b.namespace[flags] = needs(*node.needs)
+        args = ["{%d}" % i for i in range(len(node.ins))] + [f"{k}={self._param(k, v)}" for k, v in node.params.items()]
+        template = f"replay_forward({op_name}, {flags}, {', '.join(args)})"
+        out, ctx = b.line(template, node.ins, op.__name__, op.__name__.lower(), outs=2, pure=False)
+        if eager is not None and not (same_bits(b.value(out), eager) and type(b.value(out)) is type(eager)):
+            raise TraceError(f"{node.where}: {op.__name__}.forward gave different results on the same data; "
+                             "a compiled program needs a deterministic forward")
+        node.saved["ctx"] = ctx
+        return out
+
+    def _param(self, key: str, value: Any) -> str:
+        if value is None or type(value) in (int, bool, str) or (
+                type(value) is tuple and all(type(v) is int for v in value)):
+            return repr(value)
+        name = self.b.name(key)
+        self.b.namespace[name] = value
+        return name
+
+
+def run_traced(tracer: Tracer, fn: Callable, args: list[Value]) -> Any:
+    """fn(*args) with the tracer listening; the guards in Value refuse what would bake data in."""
+    if state.tracer is not None:
+        raise TraceError("a compiled step called while another is being traced; compile the outer step only")
+    state.tracer = tracer
+    try:
+        return fn(*args)
+    finally:
+        state.tracer = None
