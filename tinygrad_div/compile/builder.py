@@ -8,6 +8,8 @@ text the emitted program will run.
 
 from __future__ import annotations
 
+import builtins
+import keyword
 import re
 from typing import Any
 
@@ -17,6 +19,8 @@ from tinygrad_div.compile.ir import Line, Program
 from tinygrad_div.compile.runtime import NAMESPACE
 
 _IDENT = re.compile(r"[^0-9a-zA-Z_]")
+#: names a slot must not shadow: Python's keywords and builtins (templates call abs, float, ...)
+_TAKEN = set(keyword.kwlist) | set(dir(builtins))
 
 
 class Builder:
@@ -32,6 +36,8 @@ class Builder:
         base = _IDENT.sub("_", hint).strip("_") or "t"
         if base[0].isdigit():
             base = "v" + base
+        if base in _TAKEN:
+            base += "_"
         n = self._names.get(base, 0)
         self._names[base] = n + 1
         if n == 0 and base not in self.namespace:

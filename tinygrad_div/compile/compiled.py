@@ -21,6 +21,7 @@ from tinygrad_div.compile.backward import chain_rule
 from tinygrad_div.compile.builder import Builder
 from tinygrad_div.compile.emit import build, emit
 from tinygrad_div.compile.errors import TraceError
+from tinygrad_div.compile.independence import check_independent
 from tinygrad_div.compile.ir import Program
 from tinygrad_div.compile.naming import names_of
 from tinygrad_div.compile.runtime import same_bits
@@ -58,6 +59,8 @@ class Compiled:
         if any(p.kind in (p.VAR_POSITIONAL, p.VAR_KEYWORD, p.KEYWORD_ONLY) for p in parameters):
             raise TypeError("compile() supports steps with positional parameters only (no *args, **kwargs)")
         self.arg_names = [p.name for p in parameters]
+        #: parameters with defaults may be left out; fn then sees its defaults (constants of the program)
+        self.required = sum(1 for p in parameters if p.default is p.empty)
         self.__name__ = getattr(fn, "__name__", "step")
         functools.update_wrapper(self, fn)
 
@@ -69,9 +72,11 @@ class Compiled:
     def __call__(self, *args: Any) -> Value:
         if not state.grad_enabled:
             raise RuntimeError(f"{self.__name__}: a compiled step computes gradients; do not call it under no_grad()")
-        if len(args) != len(self.arg_names):
-            raise TypeError(f"{self.__name__}() takes {len(self.arg_names)} arguments "
-                            f"({', '.join(self.arg_names)}), got {len(args)}")
+        if not self.required <= len(args) <= len(self.arg_names):
+            count = (f"{self.required}" if self.required == len(self.arg_names)
+                     else f"{self.required} to {len(self.arg_names)}")
+            raise TypeError(f"{self.__name__}() takes {count} arguments ({', '.join(self.arg_names)}), "
+                            f"got {len(args)}")
         datas = [a if type(a) is float else self._data(i, a) for i, a in enumerate(args)]
         key = tuple(() if type(d) is float else d.shape for d in datas)
         traced = self.signatures.get(key)
@@ -96,6 +101,7 @@ class Compiled:
         tracer = Tracer(builder, names_of(self.fn, self.names))
         args = [tracer.argument(name, d, i) for i, (name, d) in enumerate(zip(self.arg_names, datas))]
         loss = run_traced(tracer, self.fn, args)
+        check_independent(self.fn, self.arg_names, datas, tracer)
         if not isinstance(loss, Value):
             raise TraceError(f"{self.__name__} must return the loss as a Value, got {type(loss).__name__}")
         if type(loss.data) is not float:

@@ -91,10 +91,13 @@ def f_relu(b: Builder, node: Node) -> int:
 
 
 def _sum_template(b: Builder, node: Node) -> str:
+    """`a.sum(...)` (ndarray.sum is np.add.reduce, which Sum.forward calls), a float when all axes go."""
     axis, keepdims = node.params.get("axis"), node.params.get("keepdims", False)
     args = ([f"axis={axis!r}"] if axis is not None else []) + (["keepdims=True"] if keepdims else [])
-    text = "np.add.reduce({0}%s)" % "".join(", " + a for a in args)
-    return text if axis is not None or keepdims else f"float({text})"
+    text = "{0}.sum(%s)" % ", ".join(args)
+    ndim = len(b.shape(node.ins[0]))
+    every_axis = axis is None or len(normalize_axis_tuple(axis, ndim)) == ndim
+    return f"float({text})" if every_axis and not keepdims else text
 
 
 def f_sum(b: Builder, node: Node) -> int | None:
