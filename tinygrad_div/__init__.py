@@ -1,6 +1,7 @@
 """tinygrad_div: a small, exact autograd engine on numpy, grown from a learner's notes on backprop."""
 
 from tinygrad_div.anomaly import AnomalyError, detect_anomaly
+from tinygrad_div.compile import TraceError, compile  # noqa: A004  (td.compile, as jax.jit: the package's name)
 from tinygrad_div.engine.autograd import grad
 from tinygrad_div.engine.errors import BackwardError, DataError, ShapeError
 from tinygrad_div.engine.function import Function, registered_ops
@@ -42,4 +43,5 @@ __all__ = [
     "where", "maximum", "minimum", "clip", "amax", "amin", "argmax", "argmin",
     "sqrt", "sin", "cos", "log1p", "expm1", "softmax", "log_softmax", "logsumexp",
     "concatenate", "stack", "squeeze", "expand_dims", "unsqueeze", "flatten",
+    "compile", "TraceError",
 ]

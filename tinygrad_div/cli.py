@@ -16,7 +16,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import NoReturn
 
-from tinygrad_div.commands import check, export, graph, predict, train
+from tinygrad_div.commands import check, derive, export, graph, predict, train
 from tinygrad_div.commands.usage import UsageError
 
 PROG = "tinygrad-div"
@@ -40,6 +40,7 @@ COMMANDS: dict[str, Command] = {
     "graph": Command(graph.HELP, graph.add_arguments, graph.command),
     "check": Command(check.HELP, check.add_arguments, check.command),
     "export": Command(export.HELP, export.add_arguments, export.command),
+    "derive": Command(derive.HELP, derive.add_arguments, derive.command),
     # More subcommands go here, one entry each: Command(help, add_arguments, run).
     # `run(args)` returns the exit status and raises UsageError for bad input.
 }

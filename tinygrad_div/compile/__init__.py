@@ -10,5 +10,6 @@
 
 from tinygrad_div.compile.compiled import Compiled, compile
 from tinygrad_div.compile.errors import TraceError
+from tinygrad_div.compile.tracer import named
 
-__all__ = ["compile", "Compiled", "TraceError"]
+__all__ = ["compile", "Compiled", "TraceError", "named"]

@@ -21,7 +21,7 @@ import numpy as np
 
 from tinygrad_div.compile.builder import Builder
 from tinygrad_div.compile.errors import TraceError
-from tinygrad_div.compile.lower import BACKWARD, Node
+from tinygrad_div.compile.lower import Node, rules
 from tinygrad_div.compile.runtime import same_bits
 from tinygrad_div.engine.errors import BackwardError
 from tinygrad_div.engine.ops.shape import reducible
@@ -30,13 +30,18 @@ from tinygrad_div.engine.value import Value, shape_of
 
 def chain_rule(b: Builder, tracer: Any, nodes: list[Node], loss: int) -> dict[int, int]:
     """Lines for every parameter's gradient of `loss`; {parameter slot: slot of its new .grad}."""
+    b.loss_name = b.program.slots[loss].name
     pending = {loss: b.const(1.0)}
     contributions: dict[int, list[int]] = {}
     for node in reversed(nodes):
         if not node.recorded or node.out not in pending:
             continue
         g = pending.pop(node.out)
+        mark = b.mark()
         grads = _node_gradients(b, tracer, node, g)
+        for slot, pg in zip(node.ins, grads):  # name each input's gradient after the input
+            if pg is not None and pg >= mark[1] and b.program.slots[pg].kind == "tmp":
+                b.program.slots[pg].name = b.name(_d(b, slot))
         if len(grads) != len(node.ins):
             raise BackwardError(f"{node.op.__name__}.backward returned {len(grads)} gradients for "
                                 f"{len(node.ins)} inputs")
@@ -47,7 +52,7 @@ def chain_rule(b: Builder, tracer: Any, nodes: list[Node], loss: int) -> dict[in
             if b.program.slots[slot].kind == "param":
                 contributions.setdefault(slot, []).append(pg)
             elif slot in pending:
-                pending[slot] = b.line("{0} + {1}", (pending[slot], pg), node.op.__name__, "d_sum",
+                pending[slot] = b.line("{0} + {1}", (pending[slot], pg), node.op.__name__, _d(b, slot),
                                        note=_note(b, slot, "sum of contributions"))
             else:
                 pending[slot] = pg
@@ -55,13 +60,18 @@ def chain_rule(b: Builder, tracer: Any, nodes: list[Node], loss: int) -> dict[in
 
 
 def _note(b: Builder, slot: int, how: str) -> str:
-    return f"dloss/d{b.program.slots[slot].name}: {how}"
+    return f"d{b.loss_name}/d{b.program.slots[slot].name}: {how}"
+
+
+def _d(b: Builder, slot: int) -> str:
+    """The name of a gradient slot: d<loss>_d<what>, e.g. dE_dnet1."""
+    return f"d{b.loss_name}_d{b.program.slots[slot].name}"
 
 
 def _node_gradients(b: Builder, tracer: Any, node: Node, g: int) -> tuple:
     """The node's gradient lines, by its rule when that matches the op's own backward, else replayed."""
     eager = _eager_backward(node, b.value(g))
-    rule = BACKWARD.get(node.op) if "ctx" not in node.saved else None
+    rule = rules(node.op)[1] if "ctx" not in node.saved else None
     if rule is not None:
         mark = b.mark()
         try:
@@ -127,7 +137,7 @@ def _annotate(b: Builder, node: Node, first_line: int) -> None:
     targets = [b.program.slots[s].name for s, need in zip(node.ins, node.needs) if need]
     for line in b.program.lines[first_line:]:
         if not line.note:
-            line.note = "dloss/d" + ", dloss/d".join(targets)
+            line.note = ", ".join(f"d{b.loss_name}/d{t}" for t in targets)
 
 
 def _fit(b: Builder, node: Node, pg: int, slot: int) -> int:
@@ -142,9 +152,9 @@ def _fit(b: Builder, node: Node, pg: int, slot: int) -> int:
     target, gshape = shape_of(data), np.shape(g)
     note = _note(b, slot, "summed over broadcast axes")
     if gshape == target or reducible(gshape, target):
-        return b.line("sum_to({0}, %r)" % (target,), (pg,), "fit", "d_" + b.program.slots[slot].name, note=note)
+        return b.line("sum_to({0}, %r)" % (target,), (pg,), "fit", _d(b, slot), note=note)
     if gshape == ():
-        return b.line("expand({0}, %r)" % (target,), (pg,), "fit", "d_" + b.program.slots[slot].name,
+        return b.line("expand({0}, %r)" % (target,), (pg,), "fit", _d(b, slot),
                       note=_note(b, slot, "expanded"))
     raise BackwardError(f"{node.op.__name__}.backward returned a gradient of shape {gshape} for an input "
                         f"of shape {target}")
@@ -158,7 +168,7 @@ def _accumulate(b: Builder, param: int, contributions: list[int]) -> int:
     first = contributions[0]
     template = ("{0} if {1} is None else {1} + {0}" if b.scalar(first)
                 else "{0}.copy() if {1} is None else {1} + {0}")
-    acc = b.line(template, (first, old), "accumulate", name, note=f"{slots[param].name}.grad += dloss/d"
+    acc = b.line(template, (first, old), "accumulate", name, note=f"{slots[param].name}.grad += d{b.loss_name}/d"
                  f"{slots[param].name}", pure=False)
     for pg in contributions[1:]:
         acc = b.line("{0} + {1}", (acc, pg), "accumulate", name, note=f"{slots[param].name}.grad += another path")

@@ -29,6 +29,7 @@ class Builder:
         self.namespace: dict[str, Any] = dict(NAMESPACE)
         self._lambdas: dict[tuple[str, int], Any] = {}
         self._names: dict[str, int] = {}
+        self.loss_name = "loss"
 
     # -- names --------------------------------------------------------------------------
     def name(self, hint: str) -> str:

@@ -111,6 +111,8 @@ class Compiled:
             raise TraceError(f"{self.__name__}: the loss does not depend on any parameter that requires grad")
         program = builder.program
         program.loss = slot
+        if slot not in tracer.renamed:
+            program.slots[slot].name = builder.name("loss")
         grads = chain_rule(builder, tracer, tracer.nodes, slot)
         program.grads = [(program.slots[p].source, g) for p, g in grads.items()]
         simplify(program)

@@ -65,6 +65,10 @@ def emit(program: Program, name: str, arg_names: list[str], namespace: dict[str,
     namespace["params"] = tuple(params)
     width = min(max(len(t) for t, _ in body), 72)
     lines = [f"def {name}({', '.join(ref(i) for i in program.of_kind('arg'))}):"]
+    for i, text in rendered.items():  # constants by name: show their values
+        if text == slots[i].name and slots[i].kind == "const":
+            shown = repr(slots[i].value).replace("\n", " ")
+            lines.append(f"    # {text} = {shown if len(shown) <= 60 else shown[:57] + '...'}  (constant)")
     lines += [f"    {t:<{width}}  # {c}" if c else f"    {t}" for t, c in body]
     return "\n".join(lines) + "\n"
 

@@ -139,6 +139,39 @@ def f_transpose(b: Builder, node: Node) -> int | None:
     return b.line("np.transpose({0}, %r)" % (axes,), node.ins, "Transpose", "transpose")
 
 
+def f_affine(b: Builder, node: Node) -> int:
+    """nn's Linear op, y = x @ Wᵀ + b, with Wᵀ made C-ordered first exactly as Affine.forward does."""
+    x, w, c = node.ins
+    wt = b.line("np.ascontiguousarray({0}.T)", (w,), "Affine", "wt", note="Wᵀ in C order: BLAS rounds by layout")
+    node.saved["wt"] = wt
+    product = b.line("{0} @ {1}", (x, wt), "Affine", "matmul")
+    return b.line("{0} + {1}", (product, c), "Affine", "net")
+
+
+def b_affine(b: Builder, node: Node, g: int) -> tuple:
+    x, _, _ = node.ins
+    wt = node.saved["wt"]
+    grad_x = b.line("{0} @ {1}.T", (g, wt), "Affine", "d_x") if node.needs[0] else None
+    grad_w = None
+    if node.needs[1]:
+        rows_x = b.line("{0}.reshape(%r)" % ((-1, b.shape(x)[-1]),), (x,), "Affine", "rows_x")
+        rows_g = b.line("{0}.reshape(%r)" % ((-1, b.shape(g)[-1]),), (g,), "Affine", "rows_g")
+        grad_w = b.line("({0}.T @ {1}).T", (rows_x, rows_g), "Affine", "d_w")
+    return grad_x, grad_w, g
+
+
+#: rules for ops of higher layers (nn), by qualified name: this layer may not import them
+BY_NAME = {"tinygrad_div.nn.functional.Affine": (f_affine, b_affine)}
+
+
+def rules(op: type) -> tuple:
+    """(forward rule, backward rule) of an op, either may be None (then it is replayed)."""
+    named = BY_NAME.get(f"{op.__module__}.{op.__qualname__}")
+    if named is not None:
+        return named
+    return FORWARD.get(op), BACKWARD.get(op)
+
+
 FORWARD = {
     ops.Add: _binary("+"), ops.Sub: _binary("-"), ops.Mul: _binary("*"), ops.Div: f_div,
     ops.Neg: lambda b, n: b.line("-{0}", n.ins, "Neg", "neg"), ops.Pow: f_pow,

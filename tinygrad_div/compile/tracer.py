@@ -18,7 +18,7 @@ from typing import Any
 
 from tinygrad_div.compile.builder import Builder
 from tinygrad_div.compile.errors import TraceError, user_line
-from tinygrad_div.compile.lower import FORWARD, Node
+from tinygrad_div.compile.lower import Node, rules
 from tinygrad_div.compile.runtime import needs, same_bits
 from tinygrad_div.engine.mode import state
 from tinygrad_div.engine.value import Value, to_data
@@ -32,6 +32,7 @@ class Tracer:
         self.keep: list[Value] = []  # keeps every seen Value alive, so ids stay unique
         self.nodes: list[Node] = []
         self.params: list[Value] = []
+        self.renamed: set[int] = set()  # slots the step named itself (see `named`)
 
     # -- called by the engine -------------------------------------------------------------
     def record(self, op: type, inputs: tuple, params: dict, out: Value) -> None:
@@ -46,6 +47,12 @@ class Tracer:
             self.keep.append(out)
         finally:
             state.tracer = self
+
+    def rename(self, v: Value, name: str) -> None:
+        slot = self.slot_of.get(id(v))
+        if slot is not None:
+            self.b.program.slots[slot].name = self.b.name(name)
+            self.renamed.add(slot)
 
     def refuse(self, what: str) -> None:
         state.tracer = None  # the error's own formatting must not trip the guards again
@@ -81,7 +88,7 @@ class Tracer:
 
     # -- forward lines --------------------------------------------------------------------------
     def _lower(self, node: Node, eager: Any) -> int:
-        rule = FORWARD.get(node.op)
+        rule = rules(node.op)[0]
         if rule is not None:
             mark = self.b.mark()
             try:
@@ -117,6 +124,14 @@ class Tracer:
         name = self.b.name(key)
         self.b.namespace[name] = value
         return name
+
+
+def named(v: Value, name: str) -> Value:
+    """v, and while tracing: call its slot `name` in the generated source (a no-op in eager code)."""
+    tracer = state.tracer
+    if tracer is not None and isinstance(v, Value):
+        tracer.rename(v, name)
+    return v
 
 
 def run_traced(tracer: Tracer, fn: Callable, args: list[Value]) -> Any:
