@@ -32,7 +32,7 @@ from benchmarks.measure import BLAS_THREAD_VARIABLES, RESULT_PREFIX, pin_blas_th
 from benchmarks.workload import FRAMEWORKS, WORKLOAD_MODULES, Case, load
 
 ROOT = Path(__file__).resolve().parent.parent
-OWN = ("tinygrad_div", "floor-numpy", "floor-python")
+OWN = ("tinygrad_div", "tinygrad_div-compiled", "floor-numpy", "floor-python")
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
@@ -92,6 +92,8 @@ def measure_row(case: Case, framework: str, args: argparse.Namespace, env: dict[
     wl = load(case.workload)
     base = {"case": case.label, "workload": case.workload, "framework": framework, "unit": wl.unit}
     reason = case.skip.get(framework) or wl.unsupported.get(framework)
+    if not reason and framework not in wl.setups:
+        reason = "not written for this workload"
     if reason:
         return {**base, "status": f"skipped: {reason}"}
     command = [

@@ -116,6 +116,35 @@ def setup_tinygrad_div(problem: Problem) -> Run:
     return run
 
 
+def setup_tinygrad_div_compiled(problem: Problem) -> Run:
+    """The same step under td.compile: traced (and checked against eager) in setup, untimed."""
+    from tinygrad_div import Value, compile
+
+    params = [Value(w) for w in problem.weights]
+    W1, b1, W2, b2 = params
+    rows, lr = _rows(problem), problem.lr
+
+    @compile
+    def step(x, t):
+        h = (x @ W1 + b1).sigmoid()
+        p = (h @ W2 + b2).sigmoid()
+        return ((p - t) ** 2).mean()
+
+    step(*rows[0])  # the trace; its gradients are dropped, the weights are untouched
+    for q in params:
+        q.grad = None
+
+    def run() -> list:
+        for x, t in rows:
+            step(x, t)
+            for q in params:
+                q.data -= lr * q.grad
+                q.grad = None
+        return [q.data for q in params]
+
+    return run
+
+
 def setup_torch(problem: Problem) -> Run:
     import torch
 
@@ -232,7 +261,8 @@ WORKLOAD = Workload(
     make_problem=make_problem,
     units=lambda problem: len(problem.T),
     setups={
-        "tinygrad_div": setup_tinygrad_div, "torch": setup_torch, "mygrad": setup_mygrad,
+        "tinygrad_div": setup_tinygrad_div, "tinygrad_div-compiled": setup_tinygrad_div_compiled,
+        "torch": setup_torch, "mygrad": setup_mygrad,
         "autograd": setup_autograd, "micrograd": setup_micrograd,
         "floor-numpy": floor_numpy, "floor-python": floor_python,
     },

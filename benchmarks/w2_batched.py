@@ -84,6 +84,37 @@ def setup_tinygrad_div(problem: Problem) -> Run:
     return run
 
 
+def setup_tinygrad_div_compiled(problem: Problem) -> Run:
+    """The same step under td.compile: traced (and checked against eager) in setup, untimed."""
+    from tinygrad_div import Value, compile
+
+    params = [Value(w) for w in problem.weights]
+    W1, b1, W2, b2, W3, b3 = params
+    batches = list(problem.batches)
+    lr = problem.lr
+
+    @compile
+    def step(X, T):
+        H1 = (X @ W1 + b1).sigmoid()
+        H2 = (H1 @ W2 + b2).sigmoid()
+        P = (H2 @ W3 + b3).sigmoid()
+        return ((P - T) ** 2).mean()
+
+    step(*batches[0])  # the trace; its gradients are dropped, the weights are untouched
+    for q in params:
+        q.grad = None
+
+    def run() -> list:
+        for X, T in batches:
+            step(X, T)
+            for q in params:
+                q.data -= lr * q.grad
+                q.grad = None
+        return [q.data for q in params]
+
+    return run
+
+
 def setup_torch(problem: Problem) -> Run:
     import torch
 
@@ -172,7 +203,8 @@ WORKLOAD = Workload(
     make_problem=make_problem,
     units=lambda problem: len(problem.batches),
     setups={
-        "tinygrad_div": setup_tinygrad_div, "torch": setup_torch, "mygrad": setup_mygrad,
+        "tinygrad_div": setup_tinygrad_div, "tinygrad_div-compiled": setup_tinygrad_div_compiled,
+        "torch": setup_torch, "mygrad": setup_mygrad,
         "autograd": setup_autograd, "floor-numpy": floor_numpy,
     },
     cases=cases,

@@ -157,6 +157,33 @@ def setup_tinygrad_div(problem: Problem) -> Run:
     return run
 
 
+def setup_tinygrad_div_compiled(problem: Problem) -> Run:
+    """The same step under td.compile (one straight-line float program): traced in setup, untimed."""
+    from tinygrad_div import Value, compile
+
+    layers = _neurons(problem.weights, Value)
+    params = [p for layer in layers for ws, b in layer for p in (*ws, b)]
+    rows, lr = _rows(problem), problem.lr
+
+    @compile
+    def step(x0, x1, t):
+        return (_forward(layers, [x0, x1], Value.relu) - t) ** 2
+
+    step(*rows[0][0], rows[0][1])  # the trace; its gradients are dropped, the weights are untouched
+    for q in params:
+        q.grad = None
+
+    def run() -> list:
+        for (x0, x1), t in rows:
+            step(x0, x1, t)
+            for q in params:
+                q.data -= lr * q.grad
+                q.grad = None
+        return _matrices(layers, lambda v: v.data)
+
+    return run
+
+
 def setup_torch(problem: Problem) -> Run:
     import torch
 
@@ -266,7 +293,8 @@ WORKLOAD = Workload(
     make_problem=make_problem,
     units=lambda problem: len(problem.T),
     setups={
-        "tinygrad_div": setup_tinygrad_div, "torch": setup_torch, "mygrad": setup_mygrad,
+        "tinygrad_div": setup_tinygrad_div, "tinygrad_div-compiled": setup_tinygrad_div_compiled,
+        "torch": setup_torch, "mygrad": setup_mygrad,
         "autograd": setup_autograd, "micrograd": setup_micrograd,
         "floor-numpy": floor_numpy, "floor-python": floor_python,
     },
