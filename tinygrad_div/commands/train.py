@@ -37,6 +37,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     add_network_arguments(parser)
     add("--range", type=number, nargs=2, default=list(TRAIN_RANGE), metavar=("LOW", "HIGH"),
         help=f"draw a and b uniformly from [LOW, HIGH) (default {TRAIN_RANGE[0]:g} {TRAIN_RANGE[1]:g})")
+    add("--eager", action="store_true",
+        help="run each step eagerly instead of as a td.compile program (same numbers, slower)")
     add("--save", type=output_file, metavar="MODEL.npz", help="write the trained model to this file")
     add("--plot", type=output_file, metavar="PLOT.png",
         help="draw the loss and predicted-vs-true quotients (matplotlib)")
@@ -45,7 +47,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 def command(args: argparse.Namespace) -> int:
     config = TrainConfig(samples=args.samples, hidden=tuple(args.hidden), epochs=args.epochs,
                          batch_size=args.batch_size, lr=args.lr, seed=args.seed, inputs=args.inputs,
-                         low=args.range[0], high=args.range[1])
+                         low=args.range[0], high=args.range[1], compiled=not args.eager)
     problems = config.problems(FLAGS)
     if problems:
         raise UsageError(problems[0])

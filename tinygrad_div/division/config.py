@@ -46,6 +46,9 @@ class TrainConfig:
     low: float = TRAIN_RANGE[0]
     high: float = TRAIN_RANGE[1]
     test_fraction: float = TEST_FRACTION
+    #: run each SGD step as a td.compile program (the eager step's bits, less Python per step);
+    #: False is `train --eager`
+    compiled: bool = True
 
     @property
     def sizes(self) -> list[int]:

@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from tinygrad_div.compile import compile
 from tinygrad_div.division import data
 from tinygrad_div.division.config import ConfigError, TrainConfig
 from tinygrad_div.division.data import Pairs, wider_range
@@ -91,6 +92,10 @@ def wide_pairs(config: TrainConfig, count: int = WIDE_COUNT) -> Pairs:
     return data.make_pairs(count, *wider_range(config.low, config.high), seed=config.seed + 1, spacing="log")
 
 
+#: the fewest steps a run needs for its step to be compiled
+COMPILE_FROM = 50
+
+
 def fit(model: MLP, x: np.ndarray, target: np.ndarray, config: TrainConfig,
         progress: Progress | None = None) -> np.ndarray:
     """SGD on mean squared error: `config.epochs` passes over (x, target) in batches of `config.batch_size`.
@@ -105,13 +110,20 @@ def fit(model: MLP, x: np.ndarray, target: np.ndarray, config: TrainConfig,
     total = config.epochs * steps_per_epoch
     losses = np.empty(total)
     step = 0
+    # A compiled step gives the eager step's bits (checked on its first call); tracing it
+    # costs about as much as a few dozen eager steps, so very short runs stay eager.
+    compiled = compile(lambda xb, tb: mse_loss(model(xb), tb)) if config.compiled and total >= COMPILE_FROM else None
     for _ in range(config.epochs):
         order = rng.permutation(n)
         for start in range(0, n, size):
             rows = order[start] if size == 1 else order[start:start + size]
-            loss = mse_loss(model(x[rows]), target[rows])
-            optimizer.zero_grad()
-            loss.backward()
+            if compiled is None:
+                loss = mse_loss(model(x[rows]), target[rows])
+                optimizer.zero_grad()
+                loss.backward()
+            else:
+                optimizer.zero_grad()
+                loss = compiled(x[rows], target[rows])
             optimizer.step()
             losses[step] = loss.item()
             step += 1
