@@ -20,7 +20,7 @@ def _domains(op) -> tuple:
     return (op.domain,) * n if isinstance(op.domain, str) else tuple(op.domain)
 
 
-OPS = sorted((op for op in registered_ops() if 1 <= input_count(op) <= 3 and all(d in DOMAINS for d in _domains(op))
+OPS = sorted((op for op in registered_ops("tinygrad_div") if 1 <= input_count(op) <= 3 and all(d in DOMAINS for d in _domains(op))
               and op.shapes in ("broadcast", "matmul")), key=lambda op: op.__name__)
 
 
