@@ -61,8 +61,15 @@ def f_div(b: Builder, node: Node) -> int:
     return b.line(template, node.ins, "Div", "div")
 
 
+def _const(b: Builder, slot: int, value: float) -> bool:
+    v = b.program.slots[slot]
+    return v.kind == "const" and type(v.value) is float and v.value == value
+
+
 def f_pow(b: Builder, node: Node) -> int:
-    out = b.line("power({0}, {1})", node.ins, "Pow", "pow")
+    # np.power(a, 2.0) squares: a * a is its bits (and the engine's for floats)
+    template = "{0} * {0}" if _const(b, node.ins[1], 2.0) else "power({0}, {1})"
+    out = b.line(template, node.ins, "Pow", "pow")
     node.saved["out"] = out
     return out
 
@@ -112,7 +119,8 @@ def f_mean(b: Builder, node: Node) -> int | None:
     total = b.line(_sum_template(b, node), node.ins, "Mean", "total")
     count = b.const(_count(b.shape(node.ins[0]), node.params.get("axis")))
     node.saved["count"] = count
-    template = "divide({0}, {1})" if b.scalar(total) else "{0} / {1}"
+    # divide() differs from / only by dividing by zero, which a nonempty mean never does
+    template = "divide({0}, {1})" if b.scalar(total) and not b.value(count) else "{0} / {1}"
     return b.line(template, (total, count), "Mean", "mean")
 
 
@@ -213,7 +221,8 @@ def b_pow(b: Builder, node: Node, g: int) -> tuple:
             grad_x = b.line("{0} * 0.0", (g,), "Pow", "d_pow")
         else:
             minus_one = b.line("{0} - 1.0", (y,), "Pow", "exponent")
-            general = "{0} * {1} * power({2}, {3})"
+            # np.power(a, 1.0) is a, bit for bit (±0, ±inf, nan, subnormals included)
+            general = "{0} * {1} * {2}" if _const(b, y, 2.0) else "{0} * {1} * power({2}, {3})"
             if type(y_value) is float and b.program.slots[y].kind != "const":  # eager tests it every call
                 general = "{0} * 0.0 if {1} == 0.0 else " + general
             grad_x = b.line(general, (g, y, x, minus_one), "Pow", "d_pow")
@@ -240,7 +249,8 @@ def _spread(b: Builder, node: Node, g: int, op: str) -> int:
 
 def b_mean(b: Builder, node: Node, g: int) -> tuple:
     count = node.saved["count"]
-    share = b.line("divide({0}, {1})" if b.scalar(g) else "{0} / {1}", (g, count), "Mean", "d_mean")
+    share = b.line("divide({0}, {1})" if b.scalar(g) and not b.value(count) else "{0} / {1}", (g, count), "Mean",
+                   "d_mean")
     return (_spread(b, node, share, "Mean"),)
 
 

@@ -47,7 +47,29 @@ def simplify(program: Program) -> Program:
     program.loss = replace.get(program.loss, program.loss)
     program.grads = [(p, replace.get(s, s)) for p, s in program.grads]
     program.lines = _live(program, lines)
+    _own_without_copies(program)
     return program
+
+
+def _own_without_copies(program: Program) -> None:
+    """Drop the `.copy()` of a parameter's first gradient where nothing else can hold that array.
+
+    Eager copies a leaf's first gradient because pass-through rules (Add's) hand one array
+    to several places. In a program, what escapes is each `.grad`; a gradient array that
+    shares no memory with another escaping gradient, an input or a constant is already
+    the parameter's own.
+    """
+    slots = program.slots
+    firsts = [line for line in program.lines if line.op == "accumulate" and ".copy()" in line.template]
+    visible = [s.value for s in slots if s.kind in ("arg", "param", "grad", "const")]
+    visible += [slots[s].value for _, s in program.grads]
+    for line in firsts:
+        mine = slots[line.ins[0]].value
+        others = [v for v in visible if v is not slots[line.outs[0]].value]
+        others += [slots[f.ins[0]].value for f in firsts if f is not line]
+        if isinstance(mine, np.ndarray) and not any(
+                isinstance(v, np.ndarray) and np.shares_memory(mine, v) for v in others):
+            line.template = line.template.replace(".copy()", "")
 
 
 def _live(program: Program, lines: list[Line]) -> list[Line]:
