@@ -20,7 +20,8 @@ def _domains(op) -> tuple:
     return (op.domain,) * n if isinstance(op.domain, str) else tuple(op.domain)
 
 
-OPS = sorted((op for op in registered_ops("tinygrad_div") if 1 <= input_count(op) <= 3 and all(d in DOMAINS for d in _domains(op))
+OPS = sorted((op for op in registered_ops("tinygrad_div")
+              if 1 <= input_count(op) <= 3 and all(d in DOMAINS for d in _domains(op))
               and op.shapes in ("broadcast", "matmul")), key=lambda op: op.__name__)
 
 
@@ -203,14 +204,27 @@ W = Value(np.array([1.0, -2.0]))
     lambda x: W * float((x * W).sum()),
     lambda x: W * (x * W).sum().item(),
     lambda x: W * 2.0 if (x * W).sum() else W,
+    lambda x: W * 2.0 if (x * W).sum() > 0.0 else W,
     lambda x: W * np.asarray(x * W),
     lambda x: W * np.exp(W.data),  # numpy on .data: seen by tracing again on other data
     lambda x: W * 2.0 if (x * W).sum().data > 0 else W * 3.0,  # an `if` on data
-], ids=["float", "item", "bool", "asarray", "numpy-on-data", "if-on-data"])
+], ids=["float", "item", "bool", "compare-in-if", "asarray", "numpy-on-data", "if-on-data"])
 def test_baking_data_into_the_program_is_a_trace_error(body):
     step = compile(lambda x: body(x).sum())
     with pytest.raises(TraceError, match=r"test_compile\.py:\d+"):
         step(np.array([0.5, 0.25]))
+
+
+def test_a_mask_from_a_comparison_is_computed_by_the_program():
+    import tinygrad_div as td
+
+    w = Value(np.array([1.0, -2.0, 3.0]))
+    fn = lambda x: td.where(w * x > 0.0, w * x, 0.1 * w).sum()  # noqa: E731
+    step = compile(fn)
+    for x in (np.array([1.0, 1.0, -1.0]), np.array([-1.0, 1.0, 1.0]), np.array([1.0, -1.0, 1.0])):
+        _compare_with_eager(step, fn, [w], (x,))
+        w.grad = None
+    assert "mask = mul > 0.0" in step.source
 
 
 def test_a_backward_that_reads_unsaved_input_data_is_a_trace_error():

@@ -58,6 +58,7 @@ def _describe(tracer: Tracer) -> list[tuple]:
     """Each op as (op, params, inputs), inputs named by what they are rather than by slot number."""
     slots = tracer.b.program.slots
     made_by = {node.out: i for i, node in enumerate(tracer.nodes)}
+    masks = {slot: i for i, slot in enumerate(tracer.masks.values())}
     described = []
     for node in tracer.nodes:
         ins = []
@@ -65,6 +66,8 @@ def _describe(tracer: Tracer) -> list[tuple]:
             slot = slots[s]
             if s in made_by:
                 ins.append(("op", made_by[s]))
+            elif s in masks:
+                ins.append(("mask", masks[s]))
             elif slot.kind == "arg":
                 ins.append(("arg", slot.source))
             elif slot.kind == "param":

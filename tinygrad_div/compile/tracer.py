@@ -16,6 +16,8 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
+import numpy as np
+
 from tinygrad_div.compile.builder import Builder
 from tinygrad_div.compile.errors import TraceError, user_line
 from tinygrad_div.compile.lower import Node, rules
@@ -33,6 +35,8 @@ class Tracer:
         self.nodes: list[Node] = []
         self.params: list[Value] = []
         self.renamed: set[int] = set()  # slots the step named itself (see `named`)
+        self.masks: dict[int, int] = {}  # id(mask array) -> its slot: comparisons' answers (see `compare`)
+        self.keep_raw: list = []  # keeps the masks alive, so ids stay unique
 
     # -- called by the engine -------------------------------------------------------------
     def record(self, op: type, inputs: tuple, params: dict, out: Value) -> None:
@@ -47,6 +51,22 @@ class Tracer:
             self.keep.append(out)
         finally:
             state.tracer = self
+
+    def compare(self, symbol: str, a: Any, b: Any, out: Any) -> Any:
+        """A comparison's mask as a program line (ops take masks as raw arrays: found again by identity)."""
+        if not isinstance(out, np.ndarray):
+            self.refuse(f"a comparison ('{symbol}') of scalar Values (its answer, a bool, is data)")
+        state.tracer = None
+        try:
+            ins = (self._input(a), self._input(b))
+            slot = self.b.line("{0} %s {1}" % symbol, ins, "compare", "mask")
+            if not np.array_equal(self.b.value(slot), out):
+                raise TraceError(f"{user_line()}: a comparison gave another mask when compiled")
+            self.masks[id(out)] = slot
+            self.keep_raw.append(out)
+        finally:
+            state.tracer = self
+        return out
 
     def rename(self, v: Value, name: str) -> None:
         slot = self.slot_of.get(id(v))
@@ -69,6 +89,8 @@ class Tracer:
         return v
 
     def _input(self, x: Any) -> int:
+        if type(x) is np.ndarray and id(x) in self.masks:
+            return self.masks[id(x)]
         if not isinstance(x, Value):
             return self.b.const(to_data(x, copy=True))  # a number or array the step captured: frozen
         slot = self.slot_of.get(id(x))

@@ -148,6 +148,8 @@ class Value:
         return float(self.data.reshape(()))
 
     def __float__(self) -> float:
+        if state.tracer is not None:
+            state.tracer.refuse("float(v)")
         if type(self.data) is float:
             return self.data
         if self.data.size != 1:
@@ -156,11 +158,6 @@ class Value:
 
     def numpy(self) -> np.ndarray:
         return np.asarray(self.data)
-
-    def __float__(self) -> float:
-        if state.tracer is not None:
-            state.tracer.refuse("float(v)")
-        return self.item()
 
     def __bool__(self) -> bool:
         if state.tracer is not None:

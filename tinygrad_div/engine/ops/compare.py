@@ -20,6 +20,7 @@ from typing import Any
 
 import numpy as np
 
+from tinygrad_div.engine.mode import state
 from tinygrad_div.engine.value import Value, to_data
 
 #: symbol, Python operator (for two floats), numpy ufunc (anything else)
@@ -47,6 +48,12 @@ def _operand(x: Any, symbol: str) -> Any:
 def compare(name: str, a: Any, b: Any) -> bool | np.ndarray:
     """The mask `a <name> b` of the data behind a and b (Values, numbers or arrays)."""
     symbol, scalar_op, ufunc = COMPARISONS[name]
+    if state.tracer is not None:  # tinygrad_div.compile: a mask must be a line of the program, not data
+        return state.tracer.compare(symbol, a, b, _compare(symbol, scalar_op, ufunc, a, b))
+    return _compare(symbol, scalar_op, ufunc, a, b)
+
+
+def _compare(symbol: str, scalar_op: Any, ufunc: Any, a: Any, b: Any) -> bool | np.ndarray:
     a, b = _operand(a, symbol), _operand(b, symbol)
     if type(a) is float and type(b) is float:
         return scalar_op(a, b)
