@@ -145,6 +145,38 @@ def setup_tinygrad_div_compiled(problem: Problem) -> Run:
     return run
 
 
+def setup_jax(problem: Problem) -> Run:
+    """JAX, float64, the whole SGD step (grad and update) under one jax.jit, compiled in setup."""
+    import jax
+    import jax.numpy as jnp
+
+    jax.config.update("jax_enable_x64", True)
+    lr = problem.lr
+
+    def loss(params, x, t):
+        W1, b1, W2, b2 = params
+        h = jax.nn.sigmoid(x @ W1 + b1)
+        p = jax.nn.sigmoid(h @ W2 + b2)
+        return jnp.mean((p - t) ** 2)
+
+    @jax.jit
+    def step(params, x, t):
+        grads = jax.grad(loss)(params, x, t)
+        return [q - lr * g for q, g in zip(params, grads)]
+
+    start = [jnp.asarray(w) for w in problem.weights]
+    rows = [(jnp.asarray(x), t) for x, t in _rows(problem)]
+    jax.block_until_ready(step(start, *rows[0]))  # compile, untimed
+
+    def run() -> list:
+        params = start
+        for x, t in rows:
+            params = step(params, x, t)
+        return [np.asarray(q) for q in jax.block_until_ready(params)]
+
+    return run
+
+
 def setup_torch(problem: Problem) -> Run:
     import torch
 
@@ -262,7 +294,7 @@ WORKLOAD = Workload(
     units=lambda problem: len(problem.T),
     setups={
         "tinygrad_div": setup_tinygrad_div, "tinygrad_div-compiled": setup_tinygrad_div_compiled,
-        "torch": setup_torch, "mygrad": setup_mygrad,
+        "jax": setup_jax, "torch": setup_torch, "mygrad": setup_mygrad,
         "autograd": setup_autograd, "micrograd": setup_micrograd,
         "floor-numpy": floor_numpy, "floor-python": floor_python,
     },

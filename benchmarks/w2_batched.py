@@ -115,6 +115,39 @@ def setup_tinygrad_div_compiled(problem: Problem) -> Run:
     return run
 
 
+def setup_jax(problem: Problem) -> Run:
+    """JAX, float64, the whole SGD step (grad and update) under one jax.jit, compiled in setup."""
+    import jax
+    import jax.numpy as jnp
+
+    jax.config.update("jax_enable_x64", True)
+    lr = problem.lr
+
+    def loss(params, X, T):
+        W1, b1, W2, b2, W3, b3 = params
+        H1 = jax.nn.sigmoid(X @ W1 + b1)
+        H2 = jax.nn.sigmoid(H1 @ W2 + b2)
+        P = jax.nn.sigmoid(H2 @ W3 + b3)
+        return jnp.mean((P - T) ** 2)
+
+    @jax.jit
+    def step(params, X, T):
+        grads = jax.grad(loss)(params, X, T)
+        return [q - lr * g for q, g in zip(params, grads)]
+
+    start = [jnp.asarray(w) for w in problem.weights]
+    batches = [(jnp.asarray(X), jnp.asarray(T)) for X, T in problem.batches]
+    jax.block_until_ready(step(start, *batches[0]))  # compile, untimed
+
+    def run() -> list:
+        params = start
+        for X, T in batches:
+            params = step(params, X, T)
+        return [np.asarray(q) for q in jax.block_until_ready(params)]
+
+    return run
+
+
 def setup_torch(problem: Problem) -> Run:
     import torch
 
@@ -204,7 +237,7 @@ WORKLOAD = Workload(
     units=lambda problem: len(problem.batches),
     setups={
         "tinygrad_div": setup_tinygrad_div, "tinygrad_div-compiled": setup_tinygrad_div_compiled,
-        "torch": setup_torch, "mygrad": setup_mygrad,
+        "jax": setup_jax, "torch": setup_torch, "mygrad": setup_mygrad,
         "autograd": setup_autograd, "floor-numpy": floor_numpy,
     },
     cases=cases,

@@ -20,11 +20,12 @@ Run = Callable[[], list]
 Setup = Callable[[Any], Run]
 
 #: frameworks in table order; floors are hand-written with manual derivatives
-FRAMEWORKS = ("tinygrad_div", "tinygrad_div-compiled", "torch", "mygrad", "autograd", "micrograd",
+FRAMEWORKS = ("tinygrad_div", "tinygrad_div-compiled", "jax", "torch", "mygrad", "autograd", "micrograd",
               "floor-numpy", "floor-python")
 #: the module each framework needs (a framework whose module is missing is skipped)
 FRAMEWORK_MODULES = {
-    "tinygrad_div": "tinygrad_div", "tinygrad_div-compiled": "tinygrad_div", "torch": "torch", "mygrad": "mygrad",
+    "tinygrad_div": "tinygrad_div", "tinygrad_div-compiled": "tinygrad_div", "jax": "jax", "torch": "torch",
+    "mygrad": "mygrad",
     "autograd": "autograd", "micrograd": "micrograd", "floor-numpy": "numpy", "floor-python": "numpy",
 }
 #: the workload modules, in table order
