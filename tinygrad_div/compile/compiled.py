@@ -77,12 +77,16 @@ class Compiled:
                      else f"{self.required} to {len(self.arg_names)}")
             raise TypeError(f"{self.__name__}() takes {count} arguments ({', '.join(self.arg_names)}), "
                             f"got {len(args)}")
-        datas = [a if type(a) is float else self._data(i, a) for i, a in enumerate(args)]
-        key = tuple(() if type(d) is float else d.shape for d in datas)
+        # the common case first: floats and float64 arrays, passed to the program as they are
+        key = tuple([() if type(a) is float else a.shape if type(a) is _ndarray and a.dtype is _F64 and a.ndim
+                     else None for a in args])
+        if None in key:
+            args = [a if type(a) is float else self._data(i, a) for i, a in enumerate(args)]
+            key = tuple(() if type(d) is float else d.shape for d in args)
         traced = self.signatures.get(key)
         if traced is None:
-            return self._first_call(key, datas)
-        return Value._wrap(traced.run(*datas), False)
+            return self._first_call(key, list(args))
+        return Value._wrap(traced.run(*args), False)
 
     def _data(self, i: int, a: Any) -> Any:
         if type(a) is _ndarray and a.dtype is _F64 and a.ndim:
