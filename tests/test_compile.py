@@ -275,3 +275,23 @@ def test_every_op_with_a_rule_runs_as_its_rule_not_replayed(shape):
             # scalars: these go through numpy's 0-d paths, replayed on purpose
             by_design = shape == () and op.__name__ in ("Sum", "Mean", "Reshape", "Transpose")
             assert op in BACKWARD and (not replayed or by_design), (op.__name__, params, step.source)
+
+
+def test_integer_labels_are_arguments_not_constants():
+    rng = np.random.default_rng(4)
+    W = Value(rng.normal(size=(3, 4)))
+
+    def fn(x, labels):
+        logits = x @ W
+        log_probs = logits - logits.exp().sum(axis=-1, keepdims=True).log()
+        return -log_probs[np.arange(len(labels)), labels].mean()
+
+    step = compile(fn)
+    for _ in range(3):
+        x, labels = rng.normal(size=(5, 3)), rng.integers(0, 4, size=5)
+        before = W.grad
+        eager = fn(Value(x, requires_grad=False), labels)
+        eager.backward()
+        expected, W.grad = W.grad, before
+        assert same_bits(step(x, labels).data, eager.data) and same_bits(W.grad, expected)
+    assert len(step.signatures) == 1

@@ -82,15 +82,16 @@ class Compiled:
                      else None for a in args])
         if None in key:
             args = [a if type(a) is float else self._data(i, a) for i, a in enumerate(args)]
-            key = tuple(() if type(d) is float else d.shape for d in args)
+            key = tuple(() if type(d) is float else d.shape if d.dtype is _F64 else (d.dtype.str, d.shape)
+                        for d in args)
         traced = self.signatures.get(key)
         if traced is None:
             return self._first_call(key, list(args))
         return Value._wrap(traced.run(*args), False)
 
     def _data(self, i: int, a: Any) -> Any:
-        if type(a) is _ndarray and a.dtype is _F64 and a.ndim:
-            return a
+        if type(a) is _ndarray and (a.dtype is _F64 and a.ndim or a.dtype.kind in "iub" and a.ndim):
+            return a  # integer and bool arrays (labels, masks) stay what they are
         if isinstance(a, Value):
             return a.data
         try:
@@ -120,7 +121,7 @@ class Compiled:
         grads = chain_rule(builder, tracer, tracer.nodes, slot)
         program.grads = [(program.slots[p].source, g) for p, g in grads.items()]
         simplify(program)
-        key = tuple(() if type(d) is float else d.shape for d in datas)
+        key = tuple(() if type(d) is float else d.shape if d.dtype is _F64 else (d.dtype.str, d.shape) for d in datas)
         name = self.__name__ if self.__name__.isidentifier() else "step"
         source = emit(program, name, self.arg_names, builder.namespace)
         filename = f"<compiled {name} {key}>"
@@ -130,7 +131,8 @@ class Compiled:
     def _first_call(self, key: tuple, datas: list) -> Value:
         traced = self.trace(datas)
         grads_before = [p.grad for p in traced.params]
-        loss = self.fn(*(Value._wrap(d, False) for d in datas))  # eager, for the bitwise check
+        loss = self.fn(*(d if type(d) is _ndarray and d.dtype.kind in "iub" else Value._wrap(d, False)
+                         for d in datas))  # eager, for the bitwise check
         loss.backward()
         eager = [p.grad for p in traced.params]
         for p, g in zip(traced.params, grads_before):

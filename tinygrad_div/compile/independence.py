@@ -31,6 +31,8 @@ def check_independent(fn: Callable, names: list[str], datas: list, first: Tracer
 def _retrace(fn: Callable, names: list[str], datas: list, first: Tracer, rng: np.random.Generator) -> None:
 
     def perturb(d: Any) -> Any:
+        if type(d) is np.ndarray and d.dtype.kind in "iub":  # labels: the same values, shuffled
+            return rng.permutation(d.ravel()).reshape(d.shape)
         shape = np.shape(d)
         factor = rng.uniform(0.5, 2.0, size=shape) * rng.choice([-1.0, 1.0], size=shape)
         return float(d * factor) if type(d) is float else d * factor
@@ -74,8 +76,17 @@ def _describe(tracer: Tracer) -> list[tuple]:
                 ins.append(("param", id(slot.source)))
             else:
                 ins.append(("const", np.shape(slot.value), np.asarray(slot.value, dtype=np.float64).tobytes()))
-        described.append((node.op, repr(node.params), tuple(ins)))
+        described.append((node.op, _params(tracer, node.params), tuple(ins)))
     return described
+
+
+def _params(tracer: Tracer, params: dict) -> str:
+    """The parameters' repr, an array that is a slot (labels, a mask) by its slot rather than its values."""
+    def show(v: Any) -> Any:
+        if type(v) is np.ndarray and id(v) in tracer.masks:
+            return ("slot", tracer.b.program.slots[tracer.masks[id(v)]].source)
+        return tuple(show(x) for x in v) if type(v) is tuple else v
+    return repr({k: show(v) for k, v in params.items()})
 
 
 def _compare(a: list[tuple], b: list[tuple], first: Tracer) -> None:

@@ -82,9 +82,15 @@ class Tracer:
         )
 
     # -- slots ------------------------------------------------------------------------------
-    def argument(self, name: str, data: Any, position: int) -> Value:
+    def argument(self, name: str, data: Any, position: int) -> Any:
+        """What fn gets for an argument: a Value for float data; integer arrays (labels) as they are."""
+        slot = self.b.program.slot("arg", self.b.name(name), data, position)
+        if type(data) is np.ndarray and data.dtype.kind in "iub":
+            self.masks[id(data)] = slot  # found again by identity, like a comparison's mask
+            self.keep_raw.append(data)
+            return data
         v = Value._wrap(data, False)
-        self.slot_of[id(v)] = self.b.program.slot("arg", self.b.name(name), data, position)
+        self.slot_of[id(v)] = slot
         self.keep.append(v)
         return v
 
@@ -130,16 +136,24 @@ class Tracer:
         b.namespace[op_name] = op
         flags = b.name("inputs_" + op.__name__.lower())
         b.namespace[flags] = needs(*node.needs)
-        args = ["{%d}" % i for i in range(len(node.ins))] + [f"{k}={self._param(k, v)}" for k, v in node.params.items()]
+        ins = list(node.ins)
+        args = ["{%d}" % i for i in range(len(node.ins))] + [f"{k}={self._param(k, v, ins)}"
+                                                              for k, v in node.params.items()]
         template = f"replay_forward({op_name}, {flags}, {', '.join(args)})"
-        out, ctx = b.line(template, node.ins, op.__name__, op.__name__.lower(), outs=2, pure=False)
+        out, ctx = b.line(template, ins, op.__name__, op.__name__.lower(), outs=2, pure=False)
         if eager is not None and not (same_bits(b.value(out), eager) and type(b.value(out)) is type(eager)):
             raise TraceError(f"{node.where}: {op.__name__}.forward gave different results on the same data; "
                              "a compiled program needs a deterministic forward")
         node.saved["ctx"] = ctx
         return out
 
-    def _param(self, key: str, value: Any) -> str:
+    def _param(self, key: str, value: Any, ins: list[int]) -> str:
+        """A keyword parameter as source: a literal, a slot (an integer argument, a mask), or a constant."""
+        if type(value) is np.ndarray and id(value) in self.masks:
+            ins.append(self.masks[id(value)])
+            return "{%d}" % (len(ins) - 1)
+        if type(value) is tuple and any(type(v) is np.ndarray and id(v) in self.masks for v in value):
+            return "(" + "".join(self._param(key, v, ins) + ", " for v in value) + ")"
         if value is None or type(value) in (int, bool, str) or (
                 type(value) is tuple and all(type(v) is int for v in value)):
             return repr(value)
