@@ -29,7 +29,7 @@ from tinygrad_div.compile.simplify import simplify
 from tinygrad_div.compile.tracer import Tracer, run_traced
 from tinygrad_div.engine.errors import DataError
 from tinygrad_div.engine.mode import state
-from tinygrad_div.engine.value import Value, to_data
+from tinygrad_div.engine.value import Value, new_value, to_data
 
 _ndarray = np.ndarray
 _F64 = np.dtype(np.float64)
@@ -87,7 +87,7 @@ class Compiled:
         traced = self.signatures.get(key)
         if traced is None:
             return self._first_call(key, list(args))
-        return Value._wrap(traced.run(*args), False)
+        return new_value(traced.run(*args), False, None)
 
     def _data(self, i: int, a: Any) -> Any:
         if type(a) is _ndarray and (a.dtype is _F64 and a.ndim or a.dtype.kind in "iub" and a.ndim):
@@ -131,7 +131,7 @@ class Compiled:
     def _first_call(self, key: tuple, datas: list) -> Value:
         traced = self.trace(datas)
         grads_before = [p.grad for p in traced.params]
-        loss = self.fn(*(d if type(d) is _ndarray and d.dtype.kind in "iub" else Value._wrap(d, False)
+        loss = self.fn(*(d if type(d) is _ndarray and d.dtype.kind in "iub" else new_value(d, False, None)
                          for d in datas))  # eager, for the bitwise check
         loss.backward()
         eager = [p.grad for p in traced.params]
@@ -147,7 +147,7 @@ class Compiled:
             raise TraceError(f"{self.__name__}: the compiled program differs from eager in {what} "
                              "(please report this with the step's source)")
         self.signatures[key] = traced
-        return Value._wrap(compiled, False)
+        return new_value(compiled, False, None)
 
     def __repr__(self) -> str:
         return f"<compiled {self.__name__}: {len(self.signatures)} signature(s)>"

@@ -23,7 +23,7 @@ from tinygrad_div.compile.errors import TraceError, user_line
 from tinygrad_div.compile.lower import Node, rules
 from tinygrad_div.compile.runtime import needs, same_bits
 from tinygrad_div.engine.mode import state
-from tinygrad_div.engine.value import Value, to_data
+from tinygrad_div.engine.value import Value, new_value, to_data
 
 
 class Tracer:
@@ -89,7 +89,7 @@ class Tracer:
             self.masks[id(data)] = slot  # found again by identity, like a comparison's mask
             self.keep_raw.append(data)
             return data
-        v = Value._wrap(data, False)
+        v = new_value(data, False, None)
         self.slot_of[id(v)] = slot
         self.keep.append(v)
         return v
