@@ -295,3 +295,16 @@ def test_integer_labels_are_arguments_not_constants():
         expected, W.grad = W.grad, before
         assert same_bits(step(x, labels).data, eager.data) and same_bits(W.grad, expected)
     assert len(step.signatures) == 1
+
+
+def test_names_stay_unique_when_one_looks_like_anothers_second():
+    """A slot named add_1 and the second gradient of add must not share a name (found by hypothesis)."""
+    from tinygrad_div.engine import ops
+
+    params = [Value(0.7), Value(np.ones(3)), Value(np.ones((2, 3)))]
+    recipe = [(ops.BroadcastTo, (0,), {"shape": ()}), (ops.Add, (0, 0), {}), (ops.Add, (0, 6), {})]
+
+    def fn(x, s):
+        return _run(recipe, [*params, x, s])
+
+    _compare_with_eager(compile(fn), fn, params, (np.ones(3), 0.5))

@@ -29,6 +29,7 @@ class Builder:
         self.namespace: dict[str, Any] = dict(NAMESPACE)
         self._lambdas: dict[tuple[str, int], Any] = {}
         self._names: dict[str, int] = {}
+        self._issued: set[str] = set()
         self.loss_name = "loss"
 
     # -- names --------------------------------------------------------------------------
@@ -40,10 +41,13 @@ class Builder:
         if base in _TAKEN:
             base += "_"
         n = self._names.get(base, 0)
-        self._names[base] = n + 1
-        if n == 0 and base not in self.namespace:
-            return base
-        return f"{base}_{n}"
+        name = base
+        while name in self._issued or name in self.namespace:  # "add_1" may be a base name, or add's second
+            n += 1
+            name = f"{base}_{n}"
+        self._names[base] = n
+        self._issued.add(name)
+        return name
 
     # -- slots --------------------------------------------------------------------------
     def value(self, slot: int) -> Any:
