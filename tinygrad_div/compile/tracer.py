@@ -104,7 +104,8 @@ class Tracer:
             return slot
         if x._ctx is not None:
             raise TraceError(
-                f"{user_line()}: the step uses a Value computed before it was called (by {type(x._ctx).__name__}); "
+                f"{user_line()}: the step uses a Value made outside the trace (by {type(x._ctx).__name__}): computed "
+                "before the step was called, or an output of an op with several outputs (not compiled yet); "
                 "compute it inside the step, or pass its data as an argument"
             )
         slot = self.b.program.slot("param", self.b.name(self.names.get(id(x), "p")), x.data, x)
