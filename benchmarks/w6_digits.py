@@ -105,6 +105,30 @@ def setup_tinygrad_div(problem: Problem) -> Run:
     return run
 
 
+def setup_tinygrad_div_compiled(problem: Problem) -> Run:
+    """The same step under td.compile (a program per batch shape): traced in setup, untimed."""
+    from tinygrad_div import compile, nn
+    from tinygrad_div.optim import Adam
+
+    net = nn.MLP(SIZES, activation="relu", output=None)
+    net.load_state_dict(dict(zip(["0.weight", "0.bias", "2.weight", "2.bias"], problem.weights)))
+    optimizer = Adam(net.parameters(), lr=LR, betas=BETAS, eps=EPS)
+    batches = problem.batches
+    step = compile(lambda X, labels: nn.cross_entropy(net(X), labels))
+    for X, labels in {X.shape: (X, labels) for X, labels in batches}.values():
+        step(X, labels)  # a trace per batch shape; the gradients are dropped, the weights untouched
+    optimizer.zero_grad()
+
+    def run() -> list:
+        for X, labels in batches:
+            optimizer.zero_grad()
+            step(X, labels)
+            optimizer.step()
+        return [p.data for p in net.parameters()]
+
+    return run
+
+
 def setup_torch(problem: Problem) -> Run:
     import torch
 
@@ -142,7 +166,8 @@ WORKLOAD = Workload(
     floors=("floor-numpy", "torch") if _TORCH else ("floor-numpy",),
     make_problem=make_problem,
     units=lambda problem: 1,
-    setups={"tinygrad_div": setup_tinygrad_div, "torch": setup_torch, "floor-numpy": floor_numpy},
+    setups={"tinygrad_div": setup_tinygrad_div, "tinygrad_div-compiled": setup_tinygrad_div_compiled,
+            "torch": setup_torch, "floor-numpy": floor_numpy},
     cases=cases,
     tolerance=1e-9,
     unsupported={
