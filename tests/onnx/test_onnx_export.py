@@ -180,6 +180,19 @@ def test_a_constant_computed_from_the_batch_is_refused_with_a_symbolic_batch(tmp
     export(model, np.ones((2, 2)), tmp_path / "f.onnx", dynamic_batch=False)  # fixed: fine
 
 
+def test_a_constant_of_the_examples_batch_size_is_refused_with_a_symbolic_batch(tmp_path):
+    bias = np.ones((2, 3))  # fits a batch of 2 only: at the other sizes export tries, the model cannot run
+
+    def model(x):
+        return x + bias
+
+    with pytest.raises(ExportError, match=r"must also run at batch size 3.*ShapeError.*dynamic_batch=False") as info:
+        export(model, np.ones((2, 3)), tmp_path / "f.onnx")
+    assert "\n" not in str(info.value)
+    assert not (tmp_path / "f.onnx").exists()
+    export(model, np.ones((2, 3)), tmp_path / "f.onnx", dynamic_batch=False)  # fixed: fine
+
+
 def test_bad_paths_and_arguments_give_one_line_errors_and_leave_files_alone(tmp_path):
     net = MLP([2, 1], seed=0)
     with pytest.raises(ExportError, match="does not exist"):

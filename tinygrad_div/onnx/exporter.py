@@ -8,6 +8,7 @@ from typing import Any
 
 import numpy as np
 
+from tinygrad_div.engine.errors import ShapeError
 from tinygrad_div.engine.value import Value
 from tinygrad_div.files import output_problem, write_atomically
 from tinygrad_div.onnx import trace as tracing
@@ -127,7 +128,13 @@ def _trace(model: Any, examples: list[np.ndarray], names: dict[int, str],
     for shift, size in enumerate(batch_sizes):
         rows = (np.arange(size) + shift) % count  # the examples' rows, from a different one each run
         resized = [x[rows] if i in batched else x for i, x in enumerate(examples)]
-        traces.append(tracing.walk(*tracing.run(model, resized), names))
+        try:
+            traces.append(tracing.walk(*tracing.run(model, resized), names))
+        except ShapeError as exc:
+            if size == count:
+                raise  # the model fails on the examples themselves: the caller's own problem, as it is
+            raise ExportError(f"with dynamic_batch the model must also run at batch size {size}, and there it "
+                              f"raised ShapeError: {exc}; export with dynamic_batch=False") from exc
     tracing.symbolic_dims(traces, batch_sizes)
     tracing.same_constants(traces)
     return traces[0], batched[0]
