@@ -150,13 +150,14 @@ def _run(roots: Sequence[Value], seeds: Sequence[Any], sink: _IntoGrad | _Captur
     heap: list = []  # the nodes reached, as (-sequence, node): the newest pops first
     previous = state.grad_enabled, state.backward_node
     state.grad_enabled = create_graph  # a plain backward records nothing; create_graph records the gradients' graph
+    changed = state.data_changed  # nodes recorded after the latest change of any data need no version check
     try:
         ctx, parents, grads = None, roots, seeds  # the seeds enter as if passed on by a node above the roots
         while True:
             for p, pg in zip(parents, grads):
                 if pg is None or not isinstance(p, Value) or not p.requires_grad:
                     continue  # no gradient, or an input that takes none (a constant)
-                data = p.data
+                data = p._data
                 kind = type(pg)
                 if kind is not type(data) or (kind is _ndarray and pg.shape != data.shape):
                     pg = fit_gradient(pg, data, ctx, p)  # broadcast in forward: summed back here
@@ -177,6 +178,8 @@ def _run(roots: Sequence[Value], seeds: Sequence[Any], sink: _IntoGrad | _Captur
             else:
                 reached = sink.reached(v, g)
             if reached:
+                if ctx.sequence < changed:
+                    _check_versions(ctx)
                 parents, grads = ctx.parents, _call_backward(ctx, g, v, retain_graph, create_graph)
             else:
                 parents = grads = ()  # pruned by grad(): no input it asks about lies behind this node
@@ -202,6 +205,23 @@ def _gather_outputs(node: Any, v: Value, g: Any, pending: dict, heap: list, sink
         if grads[k] is None and shape is not None:
             grads[k] = 0.0 if shape == () else np.zeros(shape)
     return node, tuple(grads), reached
+
+
+def _check_versions(ctx: Any) -> None:
+    """Refuse a node whose input's data changed after it was recorded (PyTorch's version counter check).
+
+    Only nodes that saved something for backward are checked (Add's rule, say, needs no
+    data), and each input that is a Value: its `version` is the engine clock at its
+    latest change, the node's `sequence` the clock when it was recorded.
+    """
+    if not ctx.saved_tensors:
+        return
+    for index, p in enumerate(ctx.parents):
+        if isinstance(p, Value) and p.version > ctx.sequence:
+            raise BackwardError(
+                f"{type(ctx).__name__}: input {index} (shape {p.shape}) was changed after the op used it "
+                "(its .data was replaced or modified in place); run the forward pass again after changing it"
+            )
 
 
 def _call_backward(ctx: Any, g: Any, v: Value, retain_graph: bool, create_graph: bool) -> tuple:

@@ -32,7 +32,6 @@ import dis
 import inspect
 import os
 import weakref
-from itertools import count
 from typing import Any, ClassVar
 
 import numpy as np
@@ -40,12 +39,12 @@ from numpy.exceptions import AxisError
 
 from tinygrad_div.engine.errors import ShapeError
 from tinygrad_div.engine.mode import state
-from tinygrad_div.engine.value import Data, Value, new_value, shape_of, to_data
+from tinygrad_div.engine.value import Data, Value, clock, new_value, shape_of, to_data
 
 _ndarray = np.ndarray
 _F64 = np.dtype(np.float64)
 _new = object.__new__
-_sequence = count()
+_sequence = clock  # shared with data versions (see Value.version)
 
 
 class Function:
@@ -119,11 +118,11 @@ class Function:
         """
         seen = ctx.input_data or [getattr(x, "data", x) for x in inputs]
         by_identity = {id(data): x for x, data in zip(inputs, seen) if isinstance(x, Value)}
-        by_identity[id(output.data)] = output
+        by_identity[id(output._data)] = output
         for ref in ctx.outputs or ():
             sibling = ref() if ref is not None else None
             if sibling is not None:
-                by_identity[id(sibling.data)] = sibling
+                by_identity[id(sibling._data)] = sibling
         values = []
         for t in ctx.saved_tensors:
             if isinstance(t, float) or (type(t) is _ndarray and t.dtype.kind == "f"):  # labels, masks stay raw
@@ -157,11 +156,11 @@ class Function:
         if n == 2:
             a, b = inputs
             if isinstance(a, Value):
-                data_a, record = a.data, a.requires_grad
+                data_a, record = a._data, a.requires_grad
             else:
                 data_a, record = (a if type(a) is float else constant(a)), False
             if isinstance(b, Value):
-                data_b = b.data
+                data_b = b._data
                 record = record or b.requires_grad
             else:
                 data_b = b if type(b) is float else constant(b)
@@ -171,7 +170,7 @@ class Function:
         elif n == 1:
             (a,) = inputs
             if isinstance(a, Value):
-                data_a, record = a.data, a.requires_grad
+                data_a, record = a._data, a.requires_grad
             else:
                 data_a, record = constant(a), False
             data_b = None
@@ -296,7 +295,7 @@ def _gather(inputs: tuple) -> tuple[tuple, bool, bool]:
     owner: dict[int, Any] = {}
     for x in inputs:
         if isinstance(x, Value):
-            data = x.data
+            data = x._data
             record = record or x.requires_grad
         else:
             data = constant(x)

@@ -29,13 +29,14 @@ class Observer(Protocol):
 
 
 class _State:
-    __slots__ = ("grad_enabled", "anomaly", "backward_node", "tracer")
+    __slots__ = ("grad_enabled", "anomaly", "backward_node", "tracer", "data_changed")
 
     def __init__(self) -> None:
         self.grad_enabled = True  # record new ops for backpropagation
         self.anomaly: Observer | None = None  # None, or the observer that checks every op
         self.backward_node: Any = None  # the node whose backward rule is running; None outside backward
         self.tracer: Any = None  # while tinygrad_div.compile traces a step: told of every op (Function.apply)
+        self.data_changed = 0  # the clock at the latest change of any Value's data (Value.increment_version)
 
 
 state = _State()

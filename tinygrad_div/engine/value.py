@@ -13,6 +13,8 @@ Every Value is built by `new_value`, the one place that sets a Value's fields:
 from __future__ import annotations
 
 import numbers
+from itertools import count
+from operator import attrgetter
 from typing import Any
 
 import numpy as np
@@ -24,6 +26,11 @@ from tinygrad_div.engine.mode import state
 Data = float | np.ndarray
 _F64 = np.dtype(np.float64)
 _new = object.__new__
+_ndarray = np.ndarray
+
+#: The engine's clock: every recorded node takes its `sequence` from it, and every change
+#: of a Value's data its `version`, so "changed after the node was recorded" is one comparison.
+clock = count(1)
 
 
 def to_data(x: Any, copy: bool = False) -> Data:
@@ -40,7 +47,7 @@ def to_data(x: Any, copy: bool = False) -> Data:
             return float(x)
         return x.copy() if copy else x
     if isinstance(x, Value):
-        return to_data(x.data, copy)
+        return to_data(x._data, copy)
     if isinstance(x, (bool, numbers.Real)):
         try:
             return float(x)
@@ -82,7 +89,8 @@ class Value:
     8.0
     """
 
-    __slots__ = ("data", "grad", "requires_grad", "_ctx", "_retains_grad", "__weakref__")
+    # `_version` is set only once data changes (see `version`): an unset slot costs nothing to create
+    __slots__ = ("_data", "grad", "requires_grad", "_ctx", "_retains_grad", "_version", "__weakref__")
 
     # Numpy defers to Value in mixed expressions (`np.ones(3) + v` is a Value), and
     # numpy functions applied to Values run as recorded ops (see engine.ops.numpy_protocol):
@@ -98,7 +106,7 @@ class Value:
             state.tracer.refuse("np.asarray(v) (numpy on a Value's data)")
         return np.asarray(self.data, dtype=dtype)
 
-    data: Data  # the value: a Python float for a scalar, else a float64 ndarray
+    _data: Data  # the value: a Python float for a scalar, else a float64 ndarray (read and set as `data`)
     grad: Data | None  # d(output)/d(self) after backward(): leaves, and nodes that called retain_grad()
     requires_grad: bool  # whether gradients flow to this Value (every output of a recorded op does)
     _ctx: Any  # the Function node that produced it; None for a leaf
@@ -113,12 +121,39 @@ class Value:
         return new_value(data, bool(requires_grad), None)
 
     def __getnewargs__(self) -> tuple:
-        return (self.data, self.requires_grad)  # copy and pickle rebuild through __new__, then restore the fields
+        return (self._data, self.requires_grad)  # copy and pickle rebuild through __new__, then restore the fields
+
+    # -- data and its version ------------------------------------------------------------
+    # The engine itself reads `_data` (a plain slot: no property call on the hot path);
+    # `data` is the public face, so that rebinding it is seen.
+    def _rebind(self, value: Any) -> None:
+        """Rebinding `data` converts it to the engine's float64 form and bumps `version`."""
+        if type(value) is not float and (type(value) is not _ndarray or value.dtype is not _F64 or not value.ndim):
+            value = to_data(value)  # inline above: optimizers rebind every parameter at every step
+        self._data = value
+        self._version = state.data_changed = next(clock)
+
+    data = property(attrgetter("_data"), _rebind, doc="The value: a Python float for a scalar, else a float64 ndarray.")
+
+    @property
+    def version(self) -> int:
+        """Grows whenever `data` changes (rebound, or `increment_version()` after an in-place change).
+
+        Backward refuses a node recorded before a change to one of its inputs (as
+        PyTorch's version counter does): its saved data would no longer be what
+        forward saw. In-place numpy writes (`x.data[0] = 1`) are not seen: call
+        `increment_version()` after them, or rebind `data`.
+        """
+        return getattr(self, "_version", 0)
+
+    def increment_version(self) -> None:
+        """Mark `data` as changed in place: graphs recorded before now refuse to backpropagate through it."""
+        self._version = state.data_changed = next(clock)
 
     # -- inspection -------------------------------------------------------------------
     @property
     def shape(self) -> tuple[int, ...]:
-        return shape_of(self.data)
+        return shape_of(self._data)
 
     @property
     def ndim(self) -> int:
@@ -126,7 +161,7 @@ class Value:
 
     @property
     def size(self) -> int:
-        return 1 if type(self.data) is float else self.data.size
+        return 1 if type(self._data) is float else self._data.size
 
     @property
     def is_leaf(self) -> bool:
@@ -145,7 +180,7 @@ class Value:
             return self.data
         if self.data.size != 1:
             raise ValueError(f"item() needs a Value with one element, this one has shape {self.shape}")
-        return float(self.data.reshape(()))
+        return float(self._data.reshape(()))
 
     def __float__(self) -> float:
         if state.tracer is not None:
@@ -154,10 +189,10 @@ class Value:
             return self.data
         if self.data.size != 1:
             raise TypeError(f"float() needs a Value with one element, this one has shape {self.shape}")
-        return float(self.data.reshape(()))
+        return float(self._data.reshape(()))
 
     def numpy(self) -> np.ndarray:
-        return np.asarray(self.data)
+        return np.asarray(self._data)
 
     def __bool__(self) -> bool:
         if state.tracer is not None:
@@ -166,15 +201,15 @@ class Value:
             return self.data != 0.0
         if self.data.size != 1:
             raise ValueError(f"the truth value of a Value of shape {self.shape} is ambiguous (use .data.any())")
-        return bool(self.data.reshape(()))
+        return bool(self._data.reshape(()))
 
     def __len__(self) -> int:
-        if type(self.data) is float:
+        if type(self._data) is float:
             raise TypeError("len() of a scalar Value")
-        return len(self.data)
+        return len(self._data)
 
     def __repr__(self) -> str:
-        data = np.array2string(np.asarray(self.data), precision=6, separator=", ")
+        data = np.array2string(np.asarray(self._data), precision=6, separator=", ")
         extra = "" if self.requires_grad else ", requires_grad=False"
         if self._ctx is not None:
             extra += f", op={type(getattr(self._ctx, 'node', self._ctx)).__name__}"
@@ -195,7 +230,7 @@ class Value:
 
     def detach(self) -> Value:
         """The same data as a new leaf that is cut off from the graph (no gradient flows back)."""
-        return new_value(self.data, False, None)
+        return new_value(self._data, False, None)
 
     # -- arithmetic: each operator is one recorded op -------------------------------------
     def __add__(self, other: Any) -> Value: return engine.ops.Add.apply(self, other)
@@ -305,7 +340,7 @@ def new_value(data: Data, requires_grad: bool, node: Any) -> Value:
     """The one place a Value is built. `data` must already be engine data (see `to_data`);
     `node` is the Function that produced it, or None for a leaf."""
     v = _new(Value)
-    v.data = data
+    v._data = data
     v.grad = None
     v.requires_grad = requires_grad
     v._ctx = node

@@ -230,13 +230,17 @@ class GetItem(Function):
 
 
 def _plain_index(index):
-    """The index with Values replaced by their data and lists by arrays (numpy's own reading of a list)."""
+    """The index with Values replaced by their data and lists by arrays (numpy's own reading of a list).
+
+    Arrays are copied: backward scatters with this index, so a caller changing their
+    list or array after the forward pass must not move the gradient.
+    """
     if isinstance(index, tuple):
         return tuple(_plain_index(i) for i in index)
     if isinstance(index, Value):
-        index = index.data
-    if isinstance(index, list):
-        return np.asarray(index)
+        index = index._data
+    if isinstance(index, (list, np.ndarray)):
+        return np.array(index)
     return index
 
 
