@@ -139,7 +139,9 @@ class Function:
         """In forward: these outputs (the raw objects it returns) are constants, as in PyTorch.
         They come back with requires_grad=False (an integer array as the raw array), and
         backward gets zeros for them."""
+        global _mark_pending
         self.non_differentiable = outputs
+        _mark_pending = True
 
     @property
     def needs_input_grad(self) -> tuple[bool, ...]:
@@ -203,8 +205,8 @@ class Function:
             out = _distinct(out)  # forward passed an input through
         if state.anomaly is not None:
             state.anomaly.check_forward(cls, ctx, datas, out)
-        if not record or ctx.non_differentiable:  # (forward marked its one output a constant)
-            v = new_value(out, False, None)
+        if not record or (_mark_pending and _clear_mark() and any(out is m for m in ctx.non_differentiable)):
+            v = new_value(out, False, None)  # (or forward marked its one output a constant)
         else:
             ctx.parents = inputs
             if separated:
@@ -242,6 +244,17 @@ class Output:
         return f"<{type(self.node).__name__} node, output {self.index}>"
 
 
+#: set by mark_non_differentiable so that apply looks for marks (a module global: the check costs
+#: the hot path one global read, where reading the node's attribute would cost a class lookup)
+_mark_pending = False
+
+
+def _clear_mark() -> bool:
+    global _mark_pending
+    _mark_pending = False
+    return True
+
+
 def constant(x: Any) -> Any:
     """A non-Value input as forward sees it: integer and boolean arrays (labels, indices, masks)
     untouched, anything else as engine data (`to_data`: floats and float64 arrays)."""
@@ -251,6 +264,7 @@ def constant(x: Any) -> Any:
 
 
 def _marked(ctx: Any, out: Any) -> bool:
+    _clear_mark()
     marks = ctx.non_differentiable
     if ctx is _UNRECORDED:
         _UNRECORDED.non_differentiable = ()  # the shared throwaway ctx: read once
@@ -261,6 +275,7 @@ def _apply_many(cls: type[Function], ctx: Any, inputs: tuple, datas: tuple, outs
                 separated: bool) -> tuple:
     """`apply` for a forward that returned a tuple: a tuple of Values (raw arrays for integer outputs
     marked non-differentiable), each differentiable one with an `Output` node of its own."""
+    _clear_mark()
     marks = ctx.non_differentiable
     if ctx is _UNRECORDED:
         _UNRECORDED.non_differentiable = ()
@@ -323,6 +338,7 @@ class _Unrecorded:
 
     def mark_non_differentiable(self, *outputs: Any) -> None:
         self.non_differentiable = outputs  # read (and cleared) by apply when the output needs a look
+        # (nothing recorded: no need to tell apply's recorded path, see Function.mark_non_differentiable)
 
 
 _UNRECORDED = _Unrecorded()
