@@ -543,3 +543,18 @@ def test_several_outputs_must_each_be_float_data():
 
     with pytest.raises(TypeError, match="^Half.forward returned .* as its output 1: an op returns"):
         Half.apply(Value(np.ones(2)))
+
+
+def test_compiling_a_step_with_a_several_output_op_is_refused_in_one_line():
+    import tinygrad_div as td
+
+    w = Value(np.ones(3))
+
+    @td.compile
+    def step(x):
+        s, c = SinCos.apply(w * x)
+        return (s + c).sum()
+
+    with pytest.raises(Exception, match="SinCos \\(an op with several outputs or an integer output\\)") as info:
+        step(np.ones(3))
+    assert type(info.value).__name__ == "TraceError"

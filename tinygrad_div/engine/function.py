@@ -196,10 +196,12 @@ class Function:
                 raise  # the op's own error (a user forward's, say), unchanged, with its own line
             raise _shape_error(cls, datas, exc) from None
         if type(out) is not float and (type(out) is not _ndarray or out.dtype is not _F64 or not out.ndim):
-            if type(out) is tuple:
+            if type(out) is tuple or (_marked(ctx, out) and type(out) is _ndarray and out.dtype.kind in "biu"):
+                if state.tracer is not None:  # tinygrad_div.compile records one Value per op
+                    state.tracer.refuse(f"{cls.__name__} (an op with several outputs or an integer output)")
+                if type(out) is not tuple:
+                    return out  # an integer output marked non-differentiable: the raw array, as numpy gives it
                 return _apply_many(cls, ctx, inputs, datas, out, record, separated)
-            if _marked(ctx, out) and type(out) is _ndarray and out.dtype.kind in "biu":
-                return out  # an integer output marked non-differentiable: the raw array, as numpy gives it
             out = _normalize_output(cls, ctx, out)
         if out is data_a or out is data_b or (n > 2 and any(out is d for d in datas)):
             out = _distinct(out)  # forward passed an input through
