@@ -2,11 +2,15 @@
 
     python examples/moons.py                  # 100 steps: training accuracy 1.0000
     python examples/moons.py --plot moons.png # and the decision boundary (needs matplotlib)
+    python examples/moons.py --eager          # the same run, step by step through the graph
 
 As in micrograd's demo notebook: 100 points of `make_moons(noise=0.1)`, labels ±1,
 the SVM max-margin loss mean(relu(1 − y·score)) plus 1e-4 · Σ p² (L2), full-batch SGD
 for 100 steps with the learning rate decaying from 1.0 to 0.1. Here the 2-16-16-1
 net is one `nn.MLP` of three Linear layers (a Value per array, not per number).
+
+Each step runs as a `td.compile` program, which gives the eager step's loss and
+gradients to the last bit, so `--eager` prints the same digits, only later.
 """
 
 from __future__ import annotations
@@ -21,7 +25,7 @@ import numpy as np
 if importlib.util.find_spec("tinygrad_div") is None:  # run from a source checkout, not installed
     sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from tinygrad_div import nn, no_grad  # noqa: E402
+from tinygrad_div import Value, compile, nn, no_grad  # noqa: E402
 from tinygrad_div.files import output_problem, write_atomically  # noqa: E402
 from tinygrad_div.optim import SGD  # noqa: E402
 
@@ -38,13 +42,17 @@ def load(samples: int = 100, seed: int = 1) -> tuple[np.ndarray, np.ndarray]:
     return x.astype(np.float64), (2 * y - 1).astype(np.float64)
 
 
-def loss_and_accuracy(net: nn.MLP, x: np.ndarray, y: np.ndarray):
+def loss_and_accuracy(net: nn.MLP, x: np.ndarray, y: np.ndarray) -> tuple[Value, float]:
     """micrograd's demo loss: the SVM max-margin loss plus L2, and the share of points on the right side."""
     scores = net(x)[:, 0]
-    margin_loss = (1 - y * scores).relu().mean()
+    return demo_loss(net, scores, y), float(np.mean((scores.data > 0) == (y > 0)))
+
+
+def demo_loss(net: nn.MLP, scores: Value, y: np.ndarray) -> Value:
+    """mean(relu(1 − y·score)) + ALPHA · Σ p²: Values only, so that td.compile can trace it (the accuracy,
+    numpy on `scores.data`, cannot be traced and is computed apart)."""
     l2 = sum((p * p).sum() for p in net.parameters())
-    accuracy = float(np.mean((scores.data > 0) == (y > 0)))
-    return margin_loss + ALPHA * l2, accuracy
+    return (1 - y * scores).relu().mean() + ALPHA * l2
 
 
 def micrograd_init(net: nn.Module, seed: int) -> dict[str, np.ndarray]:
@@ -55,15 +63,26 @@ def micrograd_init(net: nn.Module, seed: int) -> dict[str, np.ndarray]:
             for name, p in net.named_parameters()}
 
 
-def train(x: np.ndarray, y: np.ndarray, *, steps: int = 100, seed: int = 0, log=print) -> tuple[nn.MLP, float]:
-    """Full-batch SGD, lr = 1 − 0.9·step/steps as in the demo; returns the net and its final training accuracy."""
+def train(x: np.ndarray, y: np.ndarray, *, steps: int = 100, seed: int = 0, compiled: bool = True,
+          log=print) -> tuple[nn.MLP, float]:
+    """Full-batch SGD, lr = 1 − 0.9·step/steps as in the demo; returns the net and its final training accuracy.
+
+    `compiled` runs each step as a td.compile program: the same weights, bit for bit.
+    """
     net = nn.MLP([2, 16, 16, 1], activation="relu", output=None)
     net.load_state_dict(micrograd_init(net, seed))
+    program = compile(lambda points, labels: demo_loss(net, net(points)[:, 0], labels)) if compiled else None
     for step in range(steps):
-        loss, accuracy = loss_and_accuracy(net, x, y)
         optimizer = SGD(net.parameters(), lr=1.0 - 0.9 * step / steps)
         optimizer.zero_grad()
-        loss.backward()
+        if program is None:
+            loss, accuracy = loss_and_accuracy(net, x, y)
+            loss.backward()
+        else:
+            if log is not None and step % 10 == 0:  # the accuracy is only printed; the program computes no scores
+                with no_grad():
+                    _, accuracy = loss_and_accuracy(net, x, y)
+            loss = program(x, y)
         optimizer.step()
         if log is not None and step % 10 == 0:
             log(f"step {step:3d}  loss {loss.item():.4f}  accuracy {accuracy:.4f}")
@@ -98,6 +117,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--steps", type=int, default=100)
     parser.add_argument("--seed", type=int, default=0, help="the initial weights' seed")
     parser.add_argument("--plot", type=Path, metavar="FILE.png", help="draw the decision boundary to this file")
+    parser.add_argument("--eager", action="store_true",
+                        help="run each step eagerly instead of as a td.compile program (same numbers, slower)")
     args = parser.parse_args(argv)
     if args.plot is not None and (problem := output_problem(args.plot)):
         print(f"moons.py: error: cannot write --plot {args.plot}: {problem}", file=sys.stderr)
@@ -106,7 +127,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"moons.py: error: --steps must be >= 1, got {args.steps}", file=sys.stderr)
         return 2
     x, y = load()
-    net, accuracy = train(x, y, steps=args.steps, seed=args.seed)
+    net, accuracy = train(x, y, steps=args.steps, seed=args.seed, compiled=not args.eager)
     if args.plot is not None:
         plot(net, x, y, args.plot)
         print(f"wrote {args.plot}")

@@ -79,3 +79,34 @@ def test_the_moons_loss_is_micrograds():
     l2 = sum(float(np.sum(p.data ** 2)) for p in net.parameters())
     assert loss.item() == pytest.approx(np.mean(np.maximum(0, 1 - y * scores)) + 1e-4 * l2, rel=1e-12)
     assert accuracy == np.mean((scores > 0) == (y > 0))
+
+
+
+def weights_and_log(module, train, compiled, monkeypatch):
+    """One short training run of an example: its final weights, the lines it logs, the compiled steps it made."""
+    made = []
+    monkeypatch.setattr(module, "compile", lambda fn, real=module.compile: made.append(real(fn)) or made[-1])
+    lines = []
+    net = train(compiled=compiled, log=lines.append)
+    net = net[0] if isinstance(net, tuple) else net
+    return [p.data for p in net.parameters()], lines, made
+
+
+@pytest.mark.parametrize("module", [digits, moons], ids=["digits", "moons"])
+def test_the_compiled_step_trains_the_examples_to_eagers_weights_bit_for_bit(module, monkeypatch):
+    """td.compile's promise where the examples use it by default: the same weights and printed lines as --eager."""
+    if module is digits:
+        data = digits.load()
+        train = lambda **kw: digits.train(data, epochs=1, **kw)  # 23 steps: batches of 64, and a last one of 30
+        signatures, logged = 2, 1
+    else:
+        x, y = moons.load()
+        train = lambda **kw: moons.train(x, y, steps=12, **kw)  # logs steps 0 and 10
+        signatures, logged = 1, 2
+    compiled_weights, compiled_log, made = weights_and_log(module, train, True, monkeypatch)
+    eager_weights, eager_log, not_made = weights_and_log(module, train, False, monkeypatch)
+    assert len(made) == 1 and len(made[0].signatures) == signatures and not not_made
+    assert compiled_log == eager_log and len(eager_log) == logged
+    assert len(compiled_weights) == len(eager_weights) == 6
+    for ours, theirs in zip(compiled_weights, eager_weights):
+        assert ours.dtype == theirs.dtype and ours.shape == theirs.shape and ours.tobytes() == theirs.tobytes()
