@@ -45,6 +45,7 @@ class Mutant:
 
 OPS = "tinygrad_div/engine/ops/"
 ENGINE = "tinygrad_div/engine/"
+NN = "tinygrad_div/nn/"
 
 MUTANTS = [
     # -- arithmetic -------------------------------------------------------------------------
@@ -147,6 +148,99 @@ MUTANTS = [
     Mutant("matmul-vector-b", OPS + "linalg.py", "grad = grad.reshape((*grad.shape, 1))",
            "grad = grad.reshape((*grad.shape[:-1], 1, grad.shape[-1])) if grad.ndim > 1 else grad.reshape((1, -1))",
            "matrix · vector: the gradient's unit axis in the wrong place"),
+    # -- selection and limits (select.py) -----------------------------------------------------
+    Mutant("where-swap", OPS + "select.py", "return None, grad * w, grad * (1.0 - w)",
+           "return None, grad * (1.0 - w), grad * w", "Where sends each gradient to the branch it did not pick"),
+    Mutant("maximum-picks-smaller", OPS + "select.py", "ctx.weight_a = _weights(a > b, a == b)",
+           "ctx.weight_a = _weights(a < b, a == b)", "Maximum's gradient goes to the smaller input"),
+    Mutant("maximum-tie-to-a", OPS + "select.py", "ctx.weight_a = _weights(a > b, a == b)",
+           "ctx.weight_a = _weights(a >= b, a != a)", "maximum(a, b) at a tie gives a everything (PyTorch splits)"),
+    Mutant("minimum-picks-larger", OPS + "select.py", "ctx.weight_a = _weights(a < b, a == b)",
+           "ctx.weight_a = _weights(a > b, a == b)", "Minimum's gradient goes to the larger input"),
+    Mutant("weights-tie-array", OPS + "select.py", "    out[tied] = 0.5\n", "",
+           "maximum/minimum of arrays drop the gradient at a tie (scalars split it)"),
+    Mutant("weights-tie-scalar", OPS + "select.py", "return 1.0 if chosen else (0.5 if tied else 0.0)",
+           "return 1.0 if chosen else 0.0", "maximum/minimum of scalars drop the gradient at a tie (arrays split it)"),
+    Mutant("clip-limits-strict", OPS + "select.py", "((a >= lo) & (a <= hi),", "((a > lo) & (a < hi),",
+           "clip loses the gradient at a = lo or a = hi (torch.clamp passes it to a)"),
+    Mutant("clip-lo-hi-swap", OPS + "select.py", "(a < lo) & (lo <= hi), above_lo > hi)",
+           "above_lo > hi, (a < lo) & (lo <= hi))", "clip gives lo the gradient of the elements clipped to hi"),
+    Mutant("clip-crossed-limits", OPS + "select.py", "(a < lo) & (lo <= hi),", "(a < lo),",
+           "clip with lo > hi (output hi) still gives lo a gradient"),
+    Mutant("max-reduction-ties-whole", OPS + "select.py", "ctx.weights = hit / np.maximum(ties, 1)",
+           "ctx.weights = hit.astype(np.float64)", "max/min reductions give every tied element the whole gradient"),
+    Mutant("max-reduction-ties-axis", OPS + "select.py",
+           "ties = np.sum(hit, axis=_reduced_axes(shape, axis), keepdims=True)", "ties = np.sum(hit)",
+           "max/min over an axis count ties over the whole array (gradient divided by the number of rows)"),
+    Mutant("min-reduction-picks-max", OPS + "select.py", "hit = np.asarray(a) == np.reshape(out, kept)",
+           "hit = np.asarray(a) == np.max(a, axis=axis, keepdims=True)",
+           "the min reduction's gradient goes to the maximum (weights computed with max)"),
+    # -- the later elementwise functions ---------------------------------------------------------
+    Mutant("sqrt-factor", OPS + "elementwise.py", "return divide(grad, 2.0 * out)", "return divide(grad, out)",
+           "Sqrt's gradient 1/y instead of 1/(2y)"),
+    Mutant("sin-sign", OPS + "elementwise.py", "        return grad * call(np.cos, a)\n",
+           "        return -grad * call(np.cos, a)\n", "Sin's gradient -cos a"),
+    Mutant("cos-sign", OPS + "elementwise.py", "        return -grad * call(np.sin, a)\n",
+           "        return grad * call(np.sin, a)\n", "Cos's gradient +sin a"),
+    Mutant("log1p-one", OPS + "elementwise.py", "return divide(grad, 1.0 + a)", "return divide(grad, a)",
+           "Log1p's gradient 1/a (Log's rule) instead of 1/(1 + a)"),
+    Mutant("expm1-derivative", OPS + "elementwise.py", "        return grad * call(np.exp, a)\n",
+           "        return grad * call(np.expm1, a)\n", "Expm1's gradient e^a - 1 instead of e^a"),
+    # -- normalising (normalize.py) ---------------------------------------------------------------
+    Mutant("logsumexp-unnormalised", OPS + "normalize.py", "softmax = np.exp(a - reshape(out, ctx.kept_shape))",
+           "softmax = np.exp(a)", "LogSumExp's gradient e^a, not e^(a - y) (softmax)"),
+    Mutant("log-softmax-exp", OPS + "normalize.py", "return grad - np.exp(out) * np.sum(grad,",
+           "return grad - out * np.sum(grad,", "LogSoftmax's gradient weighted by y, not by e^y"),
+    Mutant("softmax-jacobian", OPS + "normalize.py", "return product - out * np.sum(product,",
+           "return product - np.sum(product,", "Softmax's gradient without the factor y on the sum"),
+    Mutant("softmax-axis", OPS + "normalize.py", "return product - out * np.sum(product, axis=ctx.axes,",
+           "return product - out * np.sum(product, axis=-1,",
+           "Softmax's gradient summed over the last axis, not `axis`"),
+    # -- joining and shapes (join.py, shape.py) ---------------------------------------------------
+    Mutant("concatenate-axis", OPS + "join.py", "return tuple(grad[(*lead, slice(start, end))] for",
+           "return tuple(grad[(slice(start, end),)] for", "Concatenate's gradient sliced along axis 0, not `axis`"),
+    Mutant("stack-reversed", OPS + "join.py", "return tuple(grad[(*lead, k)] for k in range(ctx.count))",
+           "return tuple(grad[(*lead, -1 - k)] for k in range(ctx.count))",
+           "Stack gives each input another input's gradient (reversed)"),
+    Mutant("squeeze-axis-front", OPS + "shape.py",
+           "        ctx.input_shape = shape_of(a)\n        return _as_data(np.squeeze(a, axis))\n",
+           "        ctx.input_shape = (1, *np.shape(np.squeeze(a, axis)))\n"
+           "        return _as_data(np.squeeze(a, axis))\n",
+           "Squeeze's gradient gets the removed axis back at the front, not where it was"),
+    Mutant("expand-dims-not-undone", OPS + "shape.py",
+           "        return np.expand_dims(a, axis)\n\n    @staticmethod\n    def backward(ctx, grad):\n"
+           "        return reshape(grad, ctx.input_shape)\n",
+           "        return np.expand_dims(a, axis)\n\n    @staticmethod\n    def backward(ctx, grad):\n"
+           "        return grad\n",
+           "ExpandDims' gradient keeps the new axes (the engine's fitting rescues axis 0 only)"),
+    Mutant("flatten-column-major", OPS + "shape.py",
+           "*shape[last + 1:]))\n\n    @staticmethod\n    def backward(ctx, grad):\n"
+           "        return reshape(grad, ctx.input_shape)\n",
+           "*shape[last + 1:]))\n\n    @staticmethod\n    def backward(ctx, grad):\n"
+           "        return reshape(grad, ctx.input_shape[::-1]).T\n",
+           "Flatten's gradient unflattened in column-major order (right shape, elements permuted)"),
+    Mutant("getitem-index-alias", OPS + "shape.py", "        return np.array(index)\n",
+           "        return np.asarray(index)\n",
+           "an index array changed by the caller after the forward pass moves the gradient"),
+    Mutant("scatter-mask-rows", OPS + "shape.py", "    out = np.zeros(shape)\n    np.add.at(out, index, grad)\n",
+           "    out = np.zeros(shape)\n"
+           "    np.add.at(out, np.nonzero(index)[0] if getattr(index, 'dtype', None) == bool else index, grad)\n",
+           "a boolean mask's gradient scattered by its first axis only (mask.nonzero()[0])"),
+    # -- nn's ops (nn/functional.py) --------------------------------------------------------------
+    Mutant("affine-w-transpose", NN + "functional.py", "grad_w = (rows_x.T @ rows_g).T",
+           "grad_w = rows_x.T @ rows_g", "Linear's weight gradient left (n_in, n_out): right only for square layers"),
+    Mutant("affine-bias-mean", NN + "functional.py", "return grad_x, grad_w, grad  # the engine",
+           "return grad_x, grad_w, (grad.mean(axis=0) if len(grad.shape) > 1 else grad)  # the engine",
+           "Linear's bias gradient averaged over the batch, not summed"),
+    Mutant("affine-second-order", NN + "functional.py",
+           "return (x if isinstance(x, Value) else Value(x, requires_grad=False),",
+           "return (x.detach() if isinstance(x, Value) else Value(x, requires_grad=False),",
+           "Linear's recorded backward treats x as a constant (no d²L/dx dW)"),
+    Mutant("softplus-sign", NN + "functional.py", "s = ops.Sigmoid.apply(x)", "s = ops.Sigmoid.apply(-x)",
+           "Softplus' gradient σ(-x) instead of σ(x)"),
+    Mutant("softplus-second-order", NN + "functional.py",
+           "return grad * (s if isinstance(x, Value) else s.data)", "return grad * s.data",
+           "Softplus' second derivative lost (σ(x) a constant in the recorded backward)"),
     # -- the engine's gradient bookkeeping ------------------------------------------------------
     Mutant("leaf-accumulate", ENGINE + "autograd.py", "            p.grad = p.grad + g\n",
            "            p.grad = g\n", "a leaf's gradient overwritten (two uses, backward twice, a leaf as the root)"),
@@ -272,7 +366,7 @@ def main() -> int:
     check_applicable(mutants, ROOT)
     if args.list:
         for m in mutants:
-            print(f"{m.id:32} {m.path.removeprefix('tinygrad_div/engine/'):22} {m.why}")
+            print(f"{m.id:32} {m.path.removeprefix('tinygrad_div/').removeprefix('engine/'):22} {m.why}")
         return 0
     with tempfile.TemporaryDirectory(prefix="mutate-") as temporary:
         root = Path(temporary)

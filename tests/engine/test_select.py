@@ -36,6 +36,14 @@ def test_maximum_and_minimum_split_the_gradient_evenly_at_ties(fn, picks_a):
     np.testing.assert_array_equal(b.grad, 1.0 - np.array(picks_a))
 
 
+@pytest.mark.parametrize("fn", [td.maximum, td.minimum])
+def test_scalars_split_the_gradient_at_a_tie_as_arrays_do(fn):
+    """Floats take their own path through the forward pass; the tie convention must not depend on it."""
+    a, b = Value(2.0), Value(2.0)
+    fn(a, b).backward()
+    assert (a.grad, b.grad) == (0.5, 0.5)
+
+
 def test_maximum_of_scalars_and_numpy_maximum():
     a = Value(2.0)
     y = td.maximum(a, 1.0)

@@ -62,6 +62,17 @@ def test_boolean_mask_indexing():
     np.testing.assert_array_equal(m.grad, np.eye(2))
 
 
+def test_changing_the_index_arrays_after_the_forward_pass_does_not_move_the_gradient():
+    """The gradient goes where the forward pass read, whatever the caller later does to their index."""
+    x = Value(np.array([1.0, 2.0, 3.0]))
+    index, mask = np.array([0, 2]), np.array([True, False, False])
+    y, z = x[index], x[mask]
+    index[:] = 1
+    mask[:] = [False, True, True]
+    (y.sum() + z.sum()).backward()
+    np.testing.assert_array_equal(x.grad, [2.0, 0.0, 1.0])
+
+
 def test_second_derivative_through_repeated_indices():
     x = Value(np.array([1.0, 2.0]))
     y = (x[np.array([0, 0, 1])] ** 3.0).sum()  # x0 counted twice: d²/dx0² = 2·6x0
