@@ -6,7 +6,7 @@
     python tests/mutate.py --list
 
 Each mutant is one hand-written textual change to one file of a backward rule
-(tinygrad_div/engine/ops/) or of the engine's gradient bookkeeping (autograd, function,
+(tinygrad_div/engine/ops/, nn/functional.py) or of the engine's gradient bookkeeping (autograd, function,
 value). The runner copies the repository to a temporary directory once, then for each
 mutant: applies the change, runs the relevant tests (`pytest -x -q`, hypothesis in its
 deterministic "ci" profile), records killed (the suite failed) or survived, and restores
