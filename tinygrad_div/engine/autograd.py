@@ -93,10 +93,10 @@ def _seed(root: Value, grad: Any, create_graph: bool) -> Any:
     if not root.requires_grad:
         raise BackwardError("backward() on a Value that does not require grad (a constant, or made under no_grad)")
     if grad is None:
-        if type(root.data) is float:
+        if type(root._data) is float:
             seed: Any = 1.0
-        elif root.data.size == 1:  # one element of any shape, (1, 1) say: seeded with 1 as torch does
-            seed = np.ones(root.data.shape)
+        elif root._data.size == 1:  # one element of any shape, (1, 1) say: seeded with 1 as torch does
+            seed = np.ones(root._data.shape)
         else:
             raise ValueError(
                 f"backward() without a gradient needs a one-element output, this one has shape {root.shape}: "
@@ -106,7 +106,7 @@ def _seed(root: Value, grad: Any, create_graph: bool) -> Any:
         seed = grad
     else:
         seed = to_data(grad)
-    if type(seed) is not type(root.data) or (type(seed) is _ndarray and seed.shape != root.data.shape):
+    if type(seed) is not type(root._data) or (type(seed) is _ndarray and seed.shape != root._data.shape):
         seed_shape = seed.shape if isinstance(seed, Value) else shape_of(seed)
         if seed_shape != root.shape:
             raise ShapeError(f"backward(): gradient of shape {seed_shape} for an output of shape {root.shape}")
