@@ -1,6 +1,7 @@
 """Losses against their closed forms (and PyTorch's where installed), finite differences, and bad inputs."""
 
 import warnings
+from decimal import Decimal, localcontext
 
 import numpy as np
 import pytest
@@ -106,15 +107,48 @@ def test_bce_with_logits_has_the_right_slope_at_zero_and_matches_torch():
     binary_cross_entropy_with_logits(z, np.array([1.0, 0.0])).backward()
     np.testing.assert_array_equal(z.grad, [-0.25, 0.25])  # (σ(0) − y) / 2
     torch = pytest.importorskip("torch")
-    x, y = np.array([-40.0, -3.0, 0.0, 2.5, 40.0]), np.array([1.0, 0.0, 0.5, 1.0, 0.0])
-    t = torch.tensor(x, requires_grad=True)
-    theirs = torch.nn.functional.binary_cross_entropy_with_logits(t, torch.from_numpy(y))
-    theirs.backward()
-    z = Value(x)
-    ours = binary_cross_entropy_with_logits(z, y)
-    ours.backward()
-    assert ours.item() == pytest.approx(theirs.item(), rel=1e-14)
-    np.testing.assert_allclose(z.grad, t.grad.numpy(), rtol=1e-12)
+    # torch is exact at these points; the last two are confident and correct (loss 9.4e-14 and 3.7e-44)
+    x, y = np.array([-40.0, -3.0, 0.0, 2.5, 40.0, 30.0, 100.0]), np.array([1.0, 0.0, 0.5, 1.0, 0.0, 1.0, 1.0])
+    for i in range(len(x)):
+        t = torch.tensor(x[i:i + 1], requires_grad=True)
+        theirs = torch.nn.functional.binary_cross_entropy_with_logits(t, torch.from_numpy(y[i:i + 1]))
+        theirs.backward()
+        z = Value(x[i:i + 1])
+        ours = binary_cross_entropy_with_logits(z, y[i:i + 1])
+        ours.backward()
+        assert ours.item() == pytest.approx(theirs.item(), rel=1e-15), x[i]
+        if i < 5:  # torch's gradient σ(x) − y cancels at the last two (0 at x = 100); ours does not
+            np.testing.assert_allclose(z.grad, t.grad.numpy(), rtol=1e-12)
+
+
+def _exact_bce(x: float, y: float) -> tuple[float, float]:
+    """y·log(1 + e⁻ˣ) + (1 − y)·log(1 + eˣ) and its derivative σ(x) − y, in 400-digit decimals."""
+    with localcontext() as ctx:
+        ctx.prec = 400
+        dx, dy = Decimal(x), Decimal(y)
+        loss = dy * (1 + (-dx).exp()).ln() + (1 - dy) * (1 + dx.exp()).ln()
+        return float(loss), float(1 / (1 + (-dx).exp()) - dy)
+
+
+@pytest.mark.parametrize("x", [30.0, 100.0, 700.0, 37.5, 2.0, 0.0])
+@pytest.mark.parametrize("side", [1.0, -1.0])
+@pytest.mark.parametrize("y", [1.0, 0.0, 0.25])
+def test_bce_with_logits_is_exact_on_both_sides(x, side, y):
+    # a confident, correct prediction (x = 30, y = 1, or x = -30, y = 0) costs log1p(e⁻³⁰) = 9.357622968839737e-14,
+    # which softplus(x) − x·y rounds to 9.237e-14 (and to 0 from x = 37); the wrong side costs about |x|
+    x = side * x
+    z = Value(np.array([x]))
+    loss = binary_cross_entropy_with_logits(z, np.array([y]))
+    loss.backward()
+    want_loss, want_grad = _exact_bce(x, y)
+    assert loss.item() == pytest.approx(want_loss, rel=2.3e-16, abs=0)  # one rounding
+    assert z.grad[0] == pytest.approx(want_grad, rel=4.5e-16, abs=0)  # two
+
+
+def test_bce_with_logits_of_a_confident_correct_prediction():
+    z = Value(np.array([30.0, 100.0, -30.0]))
+    loss = binary_cross_entropy_with_logits(z, np.array([1.0, 1.0, 0.0]))
+    assert loss.item() == (2 * np.log1p(np.exp(-30.0)) + 3.720075976020836e-44) / 3
 
 
 def test_bce_with_logits_gradients_to_second_order():
