@@ -15,7 +15,8 @@ import sys
 import numpy as np
 
 from tinygrad_div import Function, Value
-from tinygrad_div.viz import draw, retain_all_grads, to_dot
+from tinygrad_div.files import output_problem
+from tinygrad_div.viz import GraphvizNotFoundError, draw, retain_all_grads, to_dot
 
 
 class Softplus(Function):
@@ -54,6 +55,12 @@ if __name__ == "__main__":
     y, labels = neuron()
     print(f"y = {y.data:.6f}, dy/dw = {labels['w'].grad}, dy/db = {labels['b'].grad:.6f}")
     if len(sys.argv) > 1:
-        print(f"wrote {draw(y, sys.argv[1], labels=labels)}")
+        try:  # a bad path or a missing Graphviz: one line on stderr, exit 2, never a traceback
+            if problem := output_problem(sys.argv[1]):
+                raise ValueError(problem)
+            print(f"wrote {draw(y, sys.argv[1], labels=labels)}")
+        except (GraphvizNotFoundError, ValueError, RuntimeError, OSError) as exc:
+            print(f"softplus.py: error: {exc}", file=sys.stderr)
+            sys.exit(2)
     else:
         print(to_dot(y, labels=labels))

@@ -140,6 +140,18 @@ def test_draw_without_graphviz_says_in_one_line_how_to_install_it(expression, tm
     assert "Graphviz" in message and "install" in message
 
 
+@pytest.mark.parametrize(("target", "words"), [("x.svg", "Graphviz"), ("missing/x.dot", "does not exist")])
+def test_the_softplus_example_without_graphviz_or_with_a_bad_path_is_one_line(tmp_path, target, words):
+    """examples/softplus.py, run as a script where no `dot` is on PATH: one line on stderr, exit 2."""
+    script = Path(__file__).resolve().parent.parent / "examples" / "softplus.py"
+    env = {**os.environ, "PATH": str(tmp_path)}  # an empty folder: no Graphviz
+    done = subprocess.run([sys.executable, str(script), target], capture_output=True, text=True, cwd=tmp_path,
+                          env=env, timeout=60)
+    assert done.returncode == 2 and "Traceback" not in done.stderr
+    assert done.stderr.startswith("softplus.py: error: ") and done.stderr.count("\n") == 1 and words in done.stderr
+    assert list(tmp_path.iterdir()) == []  # nothing written
+
+
 def test_a_drawing_that_fails_leaves_the_old_file_and_no_half_written_one(expression, tmp_path, monkeypatch):
     path = tmp_path / "graph.svg"
     path.write_text("the previous drawing")

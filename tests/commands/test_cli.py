@@ -288,6 +288,31 @@ def test_help_lists_the_commands_and_options(capsys):
         assert option in out
 
 
+def documented_options() -> list:
+    """(subcommand, option) for every subcommand and each of its options, as `--help` lists them."""
+    found = []
+    for name, sub in cli.build_parser()._subparsers._group_actions[0].choices.items():
+        found.append((name, None))
+        for action in sub._actions:
+            found += [(name, option) for option in action.option_strings if option not in ("-h", "--help")]
+    return found
+
+
+@pytest.mark.parametrize(("command", "option"), documented_options())
+def test_every_subcommand_and_option_of_help_is_in_docs_cli_md(command, option):
+    """docs/cli.md cannot fall behind the parser: each subcommand has a heading, each option its name."""
+    page = (ROOT / "docs" / "cli.md").read_text()
+    headings = [line for line in page.splitlines() if line.startswith("## ")]
+    assert any(command in line.replace(",", " ").split() for line in headings), f"no heading for {command}"
+    if option is not None:
+        assert f"`{option}" in page or f"/{option}" in page, f"{command} {option} is not in docs/cli.md"
+
+
+def test_docs_cli_md_counts_the_subcommands():
+    words = {1: "one", 2: "two", 3: "three", 4: "four", 5: "five", 6: "six", 7: "seven", 8: "eight", 9: "nine"}
+    assert f"has {words[len(cli.COMMANDS)]} subcommands" in (ROOT / "docs" / "cli.md").read_text()
+
+
 def test_a_new_subcommand_is_one_registry_entry(monkeypatch, capsys):
     def add_arguments(parser):
         parser.add_argument("word")
