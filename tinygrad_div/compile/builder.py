@@ -1,3 +1,4 @@
+# ruff: noqa: UP031  (templates hold str.format fields like {0}; %-formatting fills in the rest)
 """Appending lines to a Program while evaluating them on the trace's data.
 
 A line's template is compiled once into a small lambda in the program's namespace
@@ -74,6 +75,18 @@ class Builder:
             fn = eval(f"lambda {', '.join(names)}: {template.format(*names)}", self.namespace)  # noqa: S307
             self._lambdas[key] = fn
         return fn(*(self.value(i) for i in ins))
+
+    def guard(self, slot: int, where: str) -> None:
+        """A check, on every call, that `slot` has the shape it has now (a mask's selection count).
+
+        Not evaluated now (it holds now by construction); the program raises Retrace
+        where it fails, before anything is written, and the caller traces again.
+        """
+        shape = self.shape(slot)
+        where = where.replace("{", "{{").replace("}", "}}")
+        template = "if {0}.shape != %r: guard({0}, %r, %r)" % (shape, shape, where)
+        self.program.lines.append(Line((), template, (slot,), "guard", f"shape {shape}, as traced (a mask's "
+                                       "selection count): else traced again", pure=False))
 
     def mark(self) -> tuple[int, int]:
         return len(self.program.lines), len(self.program.slots)

@@ -12,7 +12,7 @@ from __future__ import annotations
 import functools
 import inspect
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
@@ -24,7 +24,7 @@ from tinygrad_div.compile.errors import TraceError
 from tinygrad_div.compile.independence import check_independent
 from tinygrad_div.compile.ir import Program
 from tinygrad_div.compile.naming import names_of
-from tinygrad_div.compile.runtime import same_bits
+from tinygrad_div.compile.runtime import Retrace, same_bits
 from tinygrad_div.compile.simplify import simplify
 from tinygrad_div.compile.tracer import Tracer, run_traced
 from tinygrad_div.engine.errors import DataError
@@ -33,6 +33,8 @@ from tinygrad_div.engine.value import Value, new_value, to_data
 
 _ndarray = np.ndarray
 _F64 = np.dtype(np.float64)
+#: programs one signature may have (one per selection count seen); more is a TraceError
+MAX_VARIANTS = 4
 
 
 @dataclass
@@ -44,6 +46,8 @@ class Traced:
     run: Callable
     params: tuple[Value, ...]
     program: Program
+    #: programs of the same signature traced after a guard failed here (another selection count)
+    variants: list[Traced] = field(default_factory=list)
 
 
 class Compiled:
@@ -66,8 +70,8 @@ class Compiled:
 
     @property
     def source(self) -> str:
-        """The generated code of every traced signature (the most recent last)."""
-        return "\n".join(t.source for t in self.signatures.values())
+        """The generated code of every traced signature and its variants (the most recent last)."""
+        return "\n".join(v.source for t in self.signatures.values() for v in (t, *t.variants))
 
     def __call__(self, *args: Any) -> Value:
         if not state.grad_enabled:
@@ -82,18 +86,43 @@ class Compiled:
                      else None for a in args])
         if None in key:
             args = [a if type(a) is float else self._data(i, a) for i, a in enumerate(args)]
-            key = tuple(() if type(d) is float else d.shape if d.dtype is _F64 else (d.dtype.str, d.shape)
-                        for d in args)
+            key = _signature(args)
         traced = self.signatures.get(key)
         if traced is None:
-            return self._first_call(key, list(args))
-        return new_value(traced.run(*args), False, None)
+            traced, loss = self._first_call(key, list(args))
+            self.signatures[key] = traced
+            return loss
+        try:
+            return new_value(traced.run(*args), False, None)
+        except Retrace as failed:  # a guard: the trace's assumption (a mask's count) does not hold this call
+            return self._variant(traced, list(args), failed)
+
+    def _variant(self, traced: Traced, datas: list, failed: Retrace) -> Value:
+        """Run the signature's other program whose guards hold, or trace one more (at most MAX_VARIANTS)."""
+        for other in traced.variants:
+            try:
+                return new_value(other.run(*datas), False, None)
+            except Retrace as again:
+                failed = again
+        if len(traced.variants) + 1 >= MAX_VARIANTS:
+            raise TraceError(f"{failed.where}: {failed.what}, on {MAX_VARIANTS} traces of {self.__name__} with one "
+                             "signature: a shape that follows the data (a mask's selection count) keeps changing; "
+                             "use td.where instead of indexing with the mask, or call the step uncompiled") from None
+        variant, loss = self._first_call(traced.signature, datas)
+        traced.variants.append(variant)
+        return loss
 
     def _data(self, i: int, a: Any) -> Any:
+        """An argument as the program takes it; Python ints and bools, and int and bool arrays, stay as they are."""
         if type(a) is _ndarray and (a.dtype is _F64 and a.ndim or a.dtype.kind in "iub" and a.ndim):
             return a  # integer and bool arrays (labels, masks) stay what they are
+        if type(a) in (int, bool) or isinstance(a, (np.integer, np.bool_)):
+            return a  # static: part of the signature, the step sees the number itself (see _signature)
         if isinstance(a, Value):
             return a.data
+        if isinstance(a, _ndarray) and a.dtype.kind == "f" and a.ndim:
+            raise DataError(f"{self.__name__}(): argument {self.arg_names[i]}: a {a.dtype} array; a compiled step "
+                            "computes in float64 as the engine does: pass it as .astype(np.float64)")
         try:
             return to_data(a)
         except DataError as exc:
@@ -121,17 +150,18 @@ class Compiled:
         grads = chain_rule(builder, tracer, tracer.nodes, slot)
         program.grads = [(program.slots[p].source, g) for p, g in grads.items()]
         simplify(program)
-        key = tuple(() if type(d) is float else d.shape if d.dtype is _F64 else (d.dtype.str, d.shape) for d in datas)
+        key = _signature(datas)
         name = self.__name__ if self.__name__.isidentifier() else "step"
         source = emit(program, name, self.arg_names, builder.namespace)
         filename = f"<compiled {name} {key}>"
         run = build(source, name, filename, builder.namespace)
         return Traced(key, source, run, builder.namespace["params"], program)
 
-    def _first_call(self, key: tuple, datas: list) -> Value:
+    def _first_call(self, key: tuple, datas: list) -> tuple[Traced, Value]:
+        """Trace, then run the program and fn eagerly on the same data: TraceError unless every bit agrees."""
         traced = self.trace(datas)
         grads_before = [p.grad for p in traced.params]
-        loss = self.fn(*(d if type(d) is _ndarray and d.dtype.kind in "iub" else new_value(d, False, None)
+        loss = self.fn(*(d if _static(d) or type(d) is _ndarray and d.dtype.kind in "iub" else new_value(d, False, None)
                          for d in datas))  # eager, for the bitwise check
         loss.backward()
         eager = [p.grad for p in traced.params]
@@ -146,11 +176,22 @@ class Compiled:
             what = "the loss" if not differ else f"the gradient of {traced.program.slots and differ[0]}"
             raise TraceError(f"{self.__name__}: the compiled program differs from eager in {what} "
                              "(please report this with the step's source)")
-        self.signatures[key] = traced
-        return new_value(compiled, False, None)
+        return traced, new_value(compiled, False, None)
 
     def __repr__(self) -> str:
         return f"<compiled {self.__name__}: {len(self.signatures)} signature(s)>"
+
+
+def _static(d: Any) -> bool:
+    """A Python (or numpy) int or bool argument: the step sees it as it is, a constant of its program."""
+    return type(d) in (int, bool) or isinstance(d, (np.integer, np.bool_))
+
+
+def _signature(datas: list) -> tuple:
+    """Per argument: () for a float, the shape of a float64 array, (dtype, shape) of an int or bool
+    array, and (type, value) of a static int or bool (a new value traces a new program)."""
+    return tuple(() if type(d) is float else (type(d).__name__, d) if _static(d) else d.shape
+                 if d.dtype is _F64 else (d.dtype.str, d.shape) for d in datas)
 
 
 def compile(fn: Callable | None = None, *, names: dict[str, Value] | None = None) -> Any:  # noqa: A001

@@ -53,8 +53,9 @@ def emit(program: Program, name: str, arg_names: list[str], namespace: dict[str,
             else:
                 body.append((f"{s.name} = params[{k}].grad", "None, or the gradient so far"))
     for line in program.lines:
-        outs = ", ".join(ref(o) for o in line.outs)
-        text = f"{outs} = {line.template.format(*(ref(i) for i in line.ins))}"
+        text = line.template.format(*(ref(i) for i in line.ins))
+        if line.outs:  # a guard has none: it is a statement
+            text = f"{', '.join(ref(o) for o in line.outs)} = {text}"
         body.append((text, line.op + (f": {line.note}" if line.note else "")))
     for param, slot in program.grads:
         if id(param) not in index:

@@ -33,6 +33,8 @@ def _retrace(fn: Callable, names: list[str], datas: list, first: Tracer, rng: np
     def perturb(d: Any) -> Any:
         if type(d) is np.ndarray and d.dtype.kind in "iub":  # labels: the same values, shuffled
             return rng.permutation(d.ravel()).reshape(d.shape)
+        if type(d) is not float and not isinstance(d, np.ndarray):  # a static int or bool: part of the signature
+            return d
         shape = np.shape(d)
         factor = rng.uniform(0.5, 2.0, size=shape) * rng.choice([-1.0, 1.0], size=shape)
         return float(d * factor) if type(d) is float else d * factor

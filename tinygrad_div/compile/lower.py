@@ -37,10 +37,6 @@ class Node:
     saved: dict = field(default_factory=dict)  # slots a forward rule made for its backward rule
 
 
-def _scalar_or_array(b: Builder, node: Node, scalar: str, array: str) -> int:
-    return b.line(scalar if b.scalar(node.ins[0]) else array, node.ins, node.op.__name__, _hint(node))
-
-
 def _hint(node: Node) -> str:
     return node.op.__name__.lower()
 
@@ -56,21 +52,18 @@ def _binary(symbol: str):
     return rule
 
 
-def f_div(b: Builder, node: Node) -> int:
-    template = "divide({0}, {1})" if _both_scalar(b, *node.ins) else "{0} / {1}"
-    return b.line(template, node.ins, "Div", "div")
-
-
-def _const(b: Builder, slot: int, value: float) -> bool:
+def _const(b: Builder, slot: int, value: float | None = None) -> bool:
+    """Whether a slot is a float constant of the program (nonzero, or equal to `value`)."""
     v = b.program.slots[slot]
-    return v.kind == "const" and type(v.value) is float and v.value == value
+    return v.kind == "const" and type(v.value) is float and (v.value == value if value is not None else v.value != 0.0)
 
 
-def f_pow(b: Builder, node: Node) -> int:
-    # np.power(a, 2.0) squares: a * a is its bits (and the engine's for floats)
-    template = "{0} * {0}" if _const(b, node.ins[1], 2.0) else "power({0}, {1})"
-    out = b.line(template, node.ins, "Pow", "pow")
-    node.saved["out"] = out
+def f_pow(b: Builder, node: Node) -> int | None:
+    """Only a constant nonzero float exponent (x ** 2): any other exponent is replayed, edges and all."""
+    if not _const(b, node.ins[1]):
+        return None
+    # power() squares a float at 2.0, and np.power(a, 2.0) squares an array: a * a is both's bits
+    out = b.line("{0} * {0}" if _const(b, node.ins[1], 2.0) else "power({0}, {1})", node.ins, "Pow", "pow")
     return out
 
 
@@ -89,12 +82,14 @@ def f_sigmoid(b: Builder, node: Node) -> int:
 
 
 def f_relu(b: Builder, node: Node) -> int:
+    """ReLU.forward's lines; its mask is the one it saves: a > 0 or nan (out != 0 on arrays)."""
     (a,) = node.ins
     if b.scalar(a):
-        node.saved["mask"] = b.line("1.0 if {0} > 0.0 else 0.0", (a,), "ReLU", "mask")
+        node.saved["mask"] = b.line("1.0 if {0} > 0.0 or {0} != {0} else 0.0", (a,), "ReLU", "mask")
         return b.line("{0} if {0} > 0.0 or {0} != {0} else 0.0", (a,), "ReLU", "relu")
-    node.saved["mask"] = b.line("{0} > 0.0", (a,), "ReLU", "mask")
-    return b.line("np.maximum({0}, 0.0)", (a,), "ReLU", "relu")
+    out = b.line("np.maximum({0}, 0.0)", (a,), "ReLU", "relu")
+    node.saved["mask"] = b.line("{0} != 0.0", (out,), "ReLU", "mask")
+    return out
 
 
 def _sum_template(b: Builder, node: Node) -> str:
@@ -136,17 +131,6 @@ def f_matmul(b: Builder, node: Node) -> int:
     return b.line(template, node.ins, "MatMul", "matmul")
 
 
-def f_reshape(b: Builder, node: Node) -> int | None:
-    if b.scalar(node.ins[0]) or node.params["shape"] in ((), []):
-        return None
-    return b.line("{0}.reshape(%r)" % (tuple(node.params["shape"]),), node.ins, "Reshape", "reshape")
-
-
-def f_transpose(b: Builder, node: Node) -> int | None:
-    axes = node.params.get("axes")
-    return b.line("np.transpose({0}, %r)" % (axes,), node.ins, "Transpose", "transpose")
-
-
 def f_affine(b: Builder, node: Node) -> int:
     """nn's Linear op, y = x @ Wᵀ + b, with Wᵀ made C-ordered first exactly as Affine.forward does."""
     x, w, c = node.ins
@@ -181,12 +165,8 @@ def rules(op: type) -> tuple:
 
 
 FORWARD = {
-    ops.Add: _binary("+"), ops.Sub: _binary("-"), ops.Mul: _binary("*"), ops.Div: f_div,
-    ops.Neg: lambda b, n: b.line("-{0}", n.ins, "Neg", "neg"), ops.Pow: f_pow,
-    ops.Exp: lambda b, n: _scalar_or_array(b, n, "float(np.exp({0}))", "np.exp({0})"),
-    ops.Log: lambda b, n: _scalar_or_array(b, n, "float(np.log({0}))", "np.log({0})"),
+    ops.Add: _binary("+"), ops.Sub: _binary("-"), ops.Mul: _binary("*"), ops.Pow: f_pow,
     ops.Sigmoid: f_sigmoid, ops.ReLU: f_relu, ops.Sum: f_sum, ops.Mean: f_mean, ops.MatMul: f_matmul,
-    ops.Reshape: f_reshape, ops.Transpose: f_transpose,
 }
 
 
@@ -201,40 +181,15 @@ def b_mul(b: Builder, node: Node, g: int) -> tuple:
             b.line("{0} * {1}", (g, x), "Mul", "d_mul") if node.needs[1] else None)
 
 
-def b_div(b: Builder, node: Node, g: int) -> tuple:
+def b_pow(b: Builder, node: Node, g: int) -> tuple | None:
+    """Pow.backward for a constant float exponent b != 0: dy/da = g·b·a^(b-1) (power(a, 1.0) is a: b = 2)."""
     x, y = node.ins
-    scalar = "divide({0}, {1})" if _both_scalar(b, g, y) else "{0} / {1}"
-    grad_x = b.line(scalar, (g, y), "Div", "d_div")
-    grad_y = None
-    if node.needs[1]:
-        minus = b.line("-{0} * {1}", (grad_x, x), "Div", "d_div")
-        grad_y = b.line("divide({0}, {1})" if _both_scalar(b, minus, y) else "{0} / {1}", (minus, y), "Div", "d_div")
-    return (grad_x if node.needs[0] else None), grad_y
-
-
-def b_pow(b: Builder, node: Node, g: int) -> tuple:
-    x, y = node.ins
-    grad_x = None
-    if node.needs[0]:
-        y_value = b.value(y)
-        if b.program.slots[y].kind == "const" and type(y_value) is float and y_value == 0.0:
-            grad_x = b.line("{0} * 0.0", (g,), "Pow", "d_pow")
-        else:
-            minus_one = b.line("{0} - 1.0", (y,), "Pow", "exponent")
-            # np.power(a, 1.0) is a, bit for bit (±0, ±inf, nan, subnormals included)
-            general = "{0} * {1} * {2}" if _const(b, y, 2.0) else "{0} * {1} * power({2}, {3})"
-            if type(y_value) is float and b.program.slots[y].kind != "const":  # eager tests it every call
-                general = "{0} * 0.0 if {1} == 0.0 else " + general
-            grad_x = b.line(general, (g, y, x, minus_one), "Pow", "d_pow")
-    grad_y = None
-    if node.needs[1]:
-        grad_y = b.line("{0} * {1} * np.log({2} + ({2} == 0.0))", (g, node.saved["out"], x), "Pow", "d_pow")
-    return grad_x, grad_y
-
-
-def b_log(b: Builder, node: Node, g: int) -> tuple:
-    (x,) = node.ins
-    return (b.line("divide({0}, {1})" if _both_scalar(b, g, x) else "{0} / {1}", (g, x), "Log", "d_log"),)
+    if node.needs[1] or not _const(b, y):
+        return None
+    if _const(b, y, 2.0):
+        return b.line("{0} * 2.0 * {1}", (g, x), "Pow", "d_pow"), None
+    minus_one = b.line("{0} - 1.0", (y,), "Pow", "exponent")
+    return b.line("{0} * {1} * power({2}, {3})", (g, y, x, minus_one), "Pow", "d_pow"), None
 
 
 def _spread(b: Builder, node: Node, g: int, op: str) -> int:
@@ -283,27 +238,11 @@ def b_matmul(b: Builder, node: Node, g: int) -> tuple:
     return grad_x, grad_y
 
 
-def b_transpose(b: Builder, node: Node, g: int) -> tuple:
-    axes = node.params.get("axes")
-    inverse = None
-    if axes is not None:
-        ndim = len(b.shape(node.ins[0]))
-        inverse = tuple(int(i) for i in sorted(range(ndim), key=lambda i: axes[i] % ndim))
-    return (b.line("np.transpose({0}, %r)" % (inverse,), (g,), "Transpose", "d_transpose"),)
-
-
 BACKWARD = {
-    ops.Add: lambda b, n, g: (g, g), ops.Sub: b_sub,
-    ops.Neg: lambda b, n, g: (b.line("-{0}", (g,), "Neg", "d_neg"),),
-    ops.Mul: b_mul, ops.Div: b_div, ops.Pow: b_pow,
-    ops.Exp: lambda b, n, g: (b.line("{0} * {1}", (g, n.out), "Exp", "d_exp"),),
-    ops.Log: b_log,
+    ops.Add: lambda b, n, g: (g, g), ops.Sub: b_sub, ops.Mul: b_mul, ops.Pow: b_pow,
     ops.Sigmoid: lambda b, n, g: (b.line("{0} * {1} * {2} * {2}", (g, n.saved["z"], n.saved["r"]), "Sigmoid",
                                          "d_sigmoid"),),
     ops.ReLU: lambda b, n, g: (b.line("{0} * {1}", (g, n.saved["mask"]), "ReLU", "d_relu"),),
     ops.Sum: lambda b, n, g: (_spread(b, n, g, "Sum"),),
     ops.Mean: b_mean, ops.MatMul: b_matmul,
-    ops.Reshape: lambda b, n, g: (b.line("np.reshape({0}, %r)" % (b.shape(n.ins[0]),), (g,), "Reshape",
-                                         "d_reshape"),),
-    ops.Transpose: b_transpose,
 }

@@ -36,18 +36,16 @@ def same_bits(a: Any, b: Any) -> bool:
     return np.float64(a).tobytes() == np.float64(b).tobytes()
 
 
-class _Input:
-    """What a replayed op's `ctx.parents` holds: whether the input needs a gradient, and no data.
+class _Input(Value):
+    """What a replayed op's `ctx.parents` holds: a Value that carries requires_grad and no data.
 
-    A backward rule that reads its inputs' data through `ctx.parents` instead of
-    saving it with `save_for_backward` would compute from stale trace-time data in a
-    compiled program; here it fails instead (the tracer turns that into a TraceError).
+    So `ctx.needs_input_grad` reads what eager's does. A backward rule that reads its
+    inputs' data through `ctx.parents` instead of saving it with `save_for_backward`
+    would compute from stale trace-time data in a compiled program; here it fails
+    instead (the tracer turns that into a TraceError).
     """
 
-    __slots__ = ("requires_grad",)
-
-    def __init__(self, requires_grad: bool) -> None:
-        self.requires_grad = requires_grad
+    __slots__ = ()
 
     @property
     def data(self) -> Any:
@@ -75,13 +73,31 @@ def replay_backward(ctx: Any, g: Any) -> tuple:
 
 
 def needs(*flags: bool) -> tuple:
-    """`ctx.parents` for a replayed op: one stand-in per input, carrying only requires_grad."""
-    return tuple(_Input(f) for f in flags)
+    """`ctx.parents` for a replayed op: one stand-in Value per input, carrying only requires_grad."""
+    stand_ins = []
+    for flag in flags:
+        v = object.__new__(_Input)
+        v.requires_grad = flag
+        stand_ins.append(v)
+    return tuple(stand_ins)
+
+
+class Retrace(Exception):  # noqa: N818  (a signal, not an error: the caller traces again)
+    """Raised by a program's guard: something the trace assumed (a mask's selection count) no longer holds."""
+
+    def __init__(self, where: str, what: str) -> None:
+        super().__init__(f"{where}: {what}")
+        self.where, self.what = where, what
+
+
+def guard(value: Any, shape: tuple, where: str) -> None:
+    """The guard's slow path (the program tests `value.shape != shape` inline): raise Retrace."""
+    raise Retrace(where, f"an output of shape {np.shape(value)} where the trace had {shape}")
 
 
 #: everything a program's source may name besides its own constants
 NAMESPACE = {
     "np": np, "math": math, "inf": math.inf, "nan": math.nan,
     "divide": divide, "power": power, "expand": expand, "sum_to": sum_to,
-    "replay_forward": replay_forward, "replay_backward": replay_backward,
+    "replay_forward": replay_forward, "replay_backward": replay_backward, "guard": guard,
 }

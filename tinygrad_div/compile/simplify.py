@@ -76,7 +76,7 @@ def _live(program: Program, lines: list[Line]) -> list[Line]:
     needed = {program.loss, *(s for _, s in program.grads)}
     kept = []
     for line in reversed(lines):
-        if any(o in needed for o in line.outs):
+        if not line.outs or any(o in needed for o in line.outs):  # (a guard has no outputs: always kept)
             kept.append(line)
             needed.update(line.ins)
     return kept[::-1]

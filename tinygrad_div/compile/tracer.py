@@ -46,11 +46,20 @@ class Tracer:
             node = Node(op, ins, dict(params), -1, tuple(isinstance(x, Value) and x.requires_grad for x in inputs),
                         out._ctx is not None, out._ctx, user_line())
             node.out = self._lower(node, out.data)
+            if type(out.data) is np.ndarray and self._masked(inputs, params):
+                self.b.guard(node.out, node.where)  # its shape may follow the mask's data: checked per call
             self.nodes.append(node)
             self.slot_of[id(out)] = node.out
             self.keep.append(out)
         finally:
             state.tracer = self
+
+    def _masked(self, inputs: tuple, params: dict) -> bool:
+        """Whether a mask the program computes (or a bool argument) feeds the op: its shape may follow the data."""
+        def mask(x: Any) -> bool:
+            return type(x) is np.ndarray and x.dtype.kind == "b" and id(x) in self.masks
+        return any(mask(x) for x in inputs) or any(
+            mask(v) or type(v) is tuple and any(mask(u) for u in v) for v in params.values())
 
     def compare(self, symbol: str, a: Any, b: Any, out: Any) -> Any:
         """A comparison's mask as a program line (ops take masks as raw arrays: found again by identity)."""
@@ -85,6 +94,8 @@ class Tracer:
     def argument(self, name: str, data: Any, position: int) -> Any:
         """What fn gets for an argument: a Value for float data; integer arrays (labels) as they are."""
         slot = self.b.program.slot("arg", self.b.name(name), data, position)
+        if type(data) is not float and not isinstance(data, np.ndarray):
+            return data  # a static int or bool (part of the signature): a constant wherever the step uses it
         if type(data) is np.ndarray and data.dtype.kind in "iub":
             self.masks[id(data)] = slot  # found again by identity, like a comparison's mask
             self.keep_raw.append(data)
