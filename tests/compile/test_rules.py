@@ -6,7 +6,6 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-import tinygrad_div as td
 from tinygrad_div import Function, Value
 from tinygrad_div.compile import compile
 from tinygrad_div.compile.runtime import same_bits
