@@ -30,11 +30,12 @@ from tinygrad_div.engine.ops.functional import (
     unsqueeze,
     where,
 )
+from tinygrad_div.engine.randomness import default_generator, manual_seed
 from tinygrad_div.engine.value import Value
 from tinygrad_div.gradcheck import GradcheckError, gradcheck, gradgradcheck
 
 __all__ = [
-    "Value", "Function", "registered_ops", "grad",
+    "Value", "Function", "registered_ops", "grad", "manual_seed", "default_generator",
     "no_grad", "enable_grad", "set_grad_enabled", "is_grad_enabled",
     "gradcheck", "gradgradcheck", "GradcheckError",
     "detect_anomaly", "AnomalyError",

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from tinygrad_div import Value
-from tinygrad_div.nn import MLP, Linear, Module, ReLU, Sequential, StateDictError, load, save
+from tinygrad_div.nn import MLP, Linear, Module, ModuleList, ReLU, Sequential, StateDictError, load, save
 
 
 class Block(Module):
@@ -143,3 +143,98 @@ def test_a_file_that_does_not_fit_is_refused_in_one_line_and_changes_nothing(tmp
     assert "\n" not in str(info.value)
     for name, array in net.state_dict().items():
         np.testing.assert_array_equal(array, before[name])
+
+
+class Stats(Module):
+    """A module with a parameter and two buffers (as BatchNorm holds them)."""
+
+    def __init__(self):
+        self.weight = Value(np.ones(2))
+        self.register_buffer("running_mean", np.zeros(2))
+        self.register_buffer("count", np.array(0, dtype=np.int64))
+
+    def forward(self, x):
+        return x * self.weight
+
+
+def test_train_and_eval_set_training_recursively_and_return_the_module():
+    net = Sequential(Stats(), ModuleList([Stats(), ReLU()]))
+    assert all(m.training for m in net.modules())
+    assert net.eval() is net and not any(m.training for m in net.modules())
+    assert net.train() is net and all(m.training for m in net.modules())
+    net[1].train(False)
+    assert [m.training for m in net.modules()] == [True, True, False, False, False]
+    with pytest.raises(TypeError, match="train takes True or False, got str"):
+        net.train("no")
+
+
+def test_buffers_are_saved_after_their_modules_parameters_in_their_own_dtype_but_never_trained():
+    net = Sequential(Stats(), Linear(2, 1))
+    assert [name for name, _ in net.named_buffers()] == ["0.running_mean", "0.count"]
+    state = net.state_dict()
+    assert list(state) == ["0.weight", "0.running_mean", "0.count", "1.weight", "1.bias"]  # PyTorch's order
+    assert state["0.count"].dtype == np.int64 and len(net.parameters()) == 3
+    state["0.running_mean"][:] = 5.0  # a copy
+    assert not net[0].running_mean.any()
+    state["0.count"] = np.array(3)
+    net.load_state_dict(state)
+    assert net[0].running_mean.tolist() == [5.0, 5.0] and net[0].count.dtype == np.int64 and net[0].count == 3
+
+
+def test_a_misshapen_buffer_names_the_key_and_both_shapes():
+    state = Stats().state_dict()
+    state["running_mean"] = np.zeros(3)
+    with pytest.raises(StateDictError, match=r"^state_dict\['running_mean'\] has shape \(3,\), the buffer has \(2,\)$"):
+        Stats().load_state_dict(state)
+
+
+def test_strict_false_loads_what_matches_and_reports_the_rest():
+    source, target = MLP([2, 3, 1], seed=0), MLP([2, 3, 1], seed=1)
+    state = source.state_dict()
+    del state["2.bias"]
+    state["extra"] = np.zeros(1)
+    result = target.load_state_dict(state, strict=False)
+    assert result.missing_keys == ["2.bias"] and result.unexpected_keys == ["extra"]
+    np.testing.assert_array_equal(target.layers[0].weight.data, source.layers[0].weight.data)
+    assert not np.array_equal(target.layers[1].bias.data, source.layers[1].bias.data)
+    assert target.load_state_dict(source.state_dict()) == ([], [])
+    state["0.weight"] = np.zeros((2, 2))  # a shape mismatch is an error even when not strict, as PyTorch
+    with pytest.raises(StateDictError, match=r"'0.weight'\] has shape \(2, 2\), the parameter has \(3, 2\)"):
+        target.load_state_dict(state, strict=False)
+
+
+def test_requires_grad_freezes_and_unfreezes_every_parameter():
+    net = MLP([2, 3, 1], seed=0)
+    assert net.requires_grad_(False) is net and not any(p.requires_grad for p in net.parameters())
+    net.layers[1].requires_grad_()
+    assert [p.requires_grad for p in net.parameters()] == [False, False, True, True]
+    net(np.ones((4, 2))).sum().backward()
+    assert net.layers[0].weight.grad is None and net.layers[1].weight.grad is not None
+    with pytest.raises(TypeError, match="requires_grad_ takes True or False"):
+        net.requires_grad_(1)
+
+
+def test_a_module_list_names_its_modules_by_position():
+    class Net(Module):
+        def __init__(self):
+            self.blocks = ModuleList(Linear(2, 2) for _ in range(2)).append(Linear(2, 1))
+
+        def forward(self, x):
+            for block in self.blocks:
+                x = block(x)
+            return x
+
+    net = Net()
+    assert list(net.state_dict()) == [f"blocks.{i}.{p}" for i in range(3) for p in ("weight", "bias")]
+    assert len(net.blocks) == 3 and net.blocks[2].n_out == 1 and net(np.ones(2)).shape == (1,)
+    with pytest.raises(TypeError, match="ModuleList holds Modules, got int"):
+        ModuleList([1])
+
+
+def test_a_saved_buffer_keeps_its_dtype_through_a_file(tmp_path):
+    net = Stats()
+    net.count = np.array(7, dtype=np.int64)
+    save(net, tmp_path / "s.npz")
+    other = Stats()
+    load(other, tmp_path / "s.npz")
+    assert other.count == 7 and other.count.dtype == np.int64

@@ -3,15 +3,17 @@
     from tinygrad_div import nn
     net = nn.MLP([64, 128, 10], activation="relu", output=None)
     nn.save(net, "digits.npz"); nn.load(net, "digits.npz")
+    net.eval()                                   # Dropout passes through, BatchNorm uses its running statistics
 """
 
-from tinygrad_div.nn import functional
-from tinygrad_div.nn.layers import MLP, Linear, ReLU, Sequential, Sigmoid, Tanh
+from tinygrad_div.nn import functional, init
+from tinygrad_div.nn.layers import MLP, Flatten, Identity, Linear, ReLU, Sequential, Sigmoid, Tanh
 from tinygrad_div.nn.losses import binary_cross_entropy_with_logits, cross_entropy, mse_loss
-from tinygrad_div.nn.module import Module, StateDictError
+from tinygrad_div.nn.module import IncompatibleKeys, Module, ModuleList, StateDictError
 from tinygrad_div.nn.saving import load, save
 
 __all__ = [
-    "Module", "StateDictError", "Linear", "Sigmoid", "Tanh", "ReLU", "Sequential", "MLP",
-    "mse_loss", "cross_entropy", "binary_cross_entropy_with_logits", "functional", "save", "load",
+    "Module", "ModuleList", "StateDictError", "IncompatibleKeys", "Linear", "Sigmoid", "Tanh", "ReLU",
+    "Identity", "Flatten", "Sequential", "MLP",
+    "mse_loss", "cross_entropy", "binary_cross_entropy_with_logits", "functional", "init", "save", "load",
 ]

@@ -19,6 +19,8 @@ from typing import Any
 
 import numpy as np
 
+from tinygrad_div.engine.ops.functional import flatten
+from tinygrad_div.engine.randomness import default_generator, generator_argument
 from tinygrad_div.engine.value import Value
 from tinygrad_div.nn.functional import linear
 from tinygrad_div.nn.module import Module
@@ -37,19 +39,19 @@ def size_argument(what: str, value: Any) -> int:
 class Linear(Module):
     """y = x @ weightᵀ + bias, with weight (n_out, n_in) and bias (n_out,), as `torch.nn.Linear`.
 
-    Initialised as PyTorch does: weight and bias uniform in ±1/√n_in, which keeps
-    a sigmoid's input near 0, where it is steepest, whatever the width. The numbers
-    are drawn in (n_in, n_out) order, then stored transposed: the notes' network,
-    seeded, keeps the weights (and so the training run) it always had.
+    Initialised as PyTorch does (kaiming_uniform_ with a=√5, which is): weight and bias
+    uniform in ±1/√n_in, which keeps a sigmoid's input near 0, where it is steepest,
+    whatever the width. `rng`, a numpy Generator, is where the numbers come from; by
+    default the generator `td.manual_seed` seeds. They are drawn in (n_in, n_out)
+    order, then stored transposed: the notes' network, seeded, keeps the weights (and
+    so the training run) it always had.
     """
 
     def __init__(self, n_in: int, n_out: int, bias: bool = True, *, rng: np.random.Generator | None = None) -> None:
         n_in, n_out = size_argument("Linear's n_in", n_in), size_argument("Linear's n_out", n_out)
         if not isinstance(bias, (bool, np.bool_)):
             raise TypeError(f"Linear's bias must be True or False, got {type(bias).__name__} {bias!r}")
-        if rng is not None and not isinstance(rng, np.random.Generator):
-            raise TypeError(f"Linear's rng must be a numpy Generator (np.random.default_rng(seed)), got {rng!r}")
-        rng = np.random.default_rng() if rng is None else rng
+        rng = generator_argument(rng, "Linear's rng")
         bound = 1.0 / np.sqrt(n_in)
         self.weight = Value(np.ascontiguousarray(rng.uniform(-bound, bound, size=(n_in, n_out)).T))
         self.bias = Value(rng.uniform(-bound, bound, size=n_out)) if bias else None
@@ -107,6 +109,29 @@ class ReLU(Module):
         return x.relu()
 
 
+class Identity(Module):
+    """y = x: the input itself, whatever it is (a placeholder where a layer is optional)."""
+
+    def forward(self, x: Any) -> Any:
+        return x
+
+
+class Flatten(Module):
+    """Axes start_dim..end_dim merged into one (by default all but the batch axis), as `torch.nn.Flatten`."""
+
+    def __init__(self, start_dim: int = 1, end_dim: int = -1) -> None:
+        for what, axis in (("start_dim", start_dim), ("end_dim", end_dim)):
+            if isinstance(axis, bool) or not hasattr(axis, "__index__"):
+                raise TypeError(f"Flatten's {what} must be an integer, got {type(axis).__name__} {axis!r}")
+        self.start_dim, self.end_dim = operator.index(start_dim), operator.index(end_dim)
+
+    def forward(self, x: Value) -> Value:
+        return flatten(x, self.start_dim, self.end_dim)
+
+    def extra_repr(self) -> str:
+        return f"start_dim={self.start_dim}, end_dim={self.end_dim}"
+
+
 #: The activations `MLP` takes by name.
 ACTIVATIONS: dict[str, type[Module]] = {"sigmoid": Sigmoid, "tanh": Tanh, "relu": ReLU}
 
@@ -118,23 +143,23 @@ class Sequential(Module):
         for i, module in enumerate(modules):
             if not isinstance(module, Module):
                 raise TypeError(f"Sequential takes Modules, got {type(module).__name__} at position {i}")
-        self.modules = list(modules)
+        self._modules = list(modules)
 
     def named_children(self):
-        for i, module in enumerate(self.modules):
+        for i, module in enumerate(self._modules):
             yield str(i), module
 
     def __getitem__(self, i: int) -> Module:
-        return self.modules[i]
+        return self._modules[i]
 
     def __len__(self) -> int:
-        return len(self.modules)
+        return len(self._modules)
 
     def __iter__(self):
-        return iter(self.modules)
+        return iter(self._modules)
 
     def forward(self, x: Any) -> Any:
-        for module in self.modules:
+        for module in self._modules:
             x = module(x)
         return x
 
@@ -149,6 +174,7 @@ class MLP(Sequential):
     sigmoids throughout: `MLP([2, 1])` is the notes' single neuron, `MLP([2, 8, 1])`
     adds a hidden layer. `activation` and `output` are "sigmoid", "tanh", "relu", a
     Module class, or None (no activation: the output is the last layer's net, e.g. logits).
+    `seed` draws the weights from np.random.default_rng(seed); None from td.manual_seed's generator.
     As a Sequential, `MLP([2, 8, 1])` has the state_dict keys of PyTorch's
     `Sequential(Linear(2, 8), Sigmoid(), Linear(8, 1), Sigmoid())`: "0.weight", ..., "2.bias".
     """
@@ -162,7 +188,7 @@ class MLP(Sequential):
             raise ValueError(f"an MLP needs at least an input and an output size, got {sizes}")
         if seed is not None and (isinstance(seed, bool) or not hasattr(seed, "__index__") or seed < 0):
             raise TypeError(f"MLP's seed must be an integer >= 0 or None, got {seed!r}")
-        rng = np.random.default_rng(seed)
+        rng = default_generator() if seed is None else np.random.default_rng(seed)
         layers = [Linear(n_in, n_out, rng=rng) for n_in, n_out in zip(sizes, sizes[1:])]
         self._build(layers, activation, output)
 
@@ -197,7 +223,7 @@ class MLP(Sequential):
 
     def net(self, x: Any) -> Value:
         """The last layer's weighted sum before the output activation (the notes' net: net = w·x + b)."""
-        modules = self.modules[:-1] if self.output_activation else self.modules
+        modules = self._modules[:-1] if self.output_activation else self._modules
         for module in modules:
             x = module(x)
         return x

@@ -15,12 +15,17 @@ A module's parameters are the `Value` attributes it holds, then, recursively, th
 of the modules it holds (directly or in a list or tuple), in the order they were
 assigned, named by their dotted path, as in PyTorch. No registration call and no
 `super().__init__()` are needed: the attributes are read when asked for.
+
+Buffers are state that is not trained but saved: numpy arrays named with
+`register_buffer` (BatchNorm's `running_mean`, `running_var`, `num_batches_tracked`).
+They are in `state_dict()` after the module's own parameters, as in PyTorch, and never
+in `parameters()`. `training` (True until `eval()`) is what Dropout and BatchNorm read.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
-from typing import Any
+from collections.abc import Iterable, Iterator, Mapping
+from typing import Any, NamedTuple
 
 import numpy as np
 
@@ -31,8 +36,18 @@ class StateDictError(ValueError):
     """A state_dict (or a saved file) that does not fit the module: names, dtypes or shapes differ. One line."""
 
 
+class IncompatibleKeys(NamedTuple):
+    """What `load_state_dict(strict=False)` skipped: the module's names the state lacked, and the reverse."""
+
+    missing_keys: list[str]
+    unexpected_keys: list[str]
+
+
 class Module:
     """Base class of every layer and network: `forward` computes, the rest is found from the attributes."""
+
+    #: True in training mode (the default), False after `eval()`: read by Dropout and BatchNorm.
+    training: bool = True
 
     def forward(self, *args: Any, **kwargs: Any) -> Any:
         raise NotImplementedError(f"{type(self).__name__} must define forward()")
@@ -84,35 +99,117 @@ class Module:
         for p in self.parameters():
             p.grad = None
 
+    def modules(self) -> Iterator[Module]:
+        """This module and every module below it, depth first."""
+        for _, module in self.named_modules():
+            yield module
+
+    def requires_grad_(self, requires_grad: bool = True) -> Module:
+        """Set `requires_grad` on every parameter (False freezes them); returns the module, as PyTorch."""
+        if type(requires_grad) is not bool:
+            raise TypeError(f"requires_grad_ takes True or False, got {type(requires_grad).__name__} "
+                            f"{requires_grad!r}")
+        for p in self.parameters():
+            p.requires_grad = requires_grad
+        return self
+
+    # -- training and evaluation -----------------------------------------------------------
+    def train(self, mode: bool = True) -> Module:
+        """Set `training` on this module and every module below it (Dropout drops, BatchNorm uses the batch)."""
+        if type(mode) is not bool:
+            raise TypeError(f"train takes True or False, got {type(mode).__name__} {mode!r}")
+        for module in self.modules():
+            module.training = mode
+        return self
+
+    def eval(self) -> Module:
+        """`train(False)`: Dropout passes its input through, BatchNorm uses its running statistics."""
+        return self.train(False)
+
+    # -- buffers ---------------------------------------------------------------------------
+    def register_buffer(self, name: str, array: Any) -> None:
+        """Hold `array` (a numpy array) as attribute `name`, saved in `state_dict()` but never trained."""
+        if not isinstance(name, str) or not name.isidentifier():
+            raise TypeError(f"a buffer's name must be an identifier, got {name!r}")
+        names = vars(self).setdefault("_buffer_names", [])
+        if name not in names:
+            names.append(name)
+        setattr(self, name, np.asarray(array))
+
+    def _own_buffers(self) -> Iterator[tuple[str, np.ndarray]]:
+        for name in vars(self).get("_buffer_names", ()):
+            yield name, getattr(self, name)
+
+    def named_buffers(self, prefix: str = "") -> Iterator[tuple[str, np.ndarray]]:
+        """Every buffer by dotted name ("0.running_mean"), module by module."""
+        for module_name, module in self.named_modules(prefix):
+            for name, array in module._own_buffers():
+                yield (f"{module_name}.{name}" if module_name else name), array
+
+    def buffers(self) -> list[np.ndarray]:
+        return [array for _, array in self.named_buffers()]
+
     # -- state -----------------------------------------------------------------------------
+    def _state_slots(self) -> dict[str, tuple[Module, str, Value | None]]:
+        """name -> (module, attribute, the parameter or None for a buffer), in PyTorch's state_dict order:
+        each module's own parameters, then its buffers, then its children's."""
+        slots: dict[str, tuple[Module, str, Value | None]] = {}
+        seen: set[int] = set()
+        for module_name, module in self.named_modules():
+            prefix = f"{module_name}." if module_name else ""
+            for name, p in module._own_parameters():
+                if id(p) not in seen:
+                    seen.add(id(p))
+                    slots[prefix + name] = (module, name, p)
+            for name, _ in module._own_buffers():
+                slots[prefix + name] = (module, name, None)
+        return slots
+
     def state_dict(self) -> dict[str, np.ndarray]:
-        """Each parameter's data as a float64 array (a copy), by dotted name."""
-        return {name: np.array(p.data, dtype=np.float64) for name, p in self.named_parameters()}
+        """Each parameter's data as a float64 array and each buffer as a copy of its array, by dotted name."""
+        return {name: np.array(p.data, dtype=np.float64) if p is not None else np.array(getattr(module, attr))
+                for name, (module, attr, p) in self._state_slots().items()}
 
-    def load_state_dict(self, state: Mapping[str, Any]) -> None:
-        """Copy `state`'s arrays into the parameters; names must match exactly and shapes agree.
+    def load_state_dict(self, state: Mapping[str, Any], strict: bool = True) -> IncompatibleKeys:
+        """Copy `state`'s arrays into the parameters and buffers; shapes must agree.
 
-        Everything is checked before anything is copied, so a refused state_dict leaves
-        the module as it was.
+        strict=True (the default): the names must match exactly. strict=False loads the
+        names both have and returns the others as (missing_keys, unexpected_keys), as
+        PyTorch. Everything is checked before anything is copied, so a refused
+        state_dict leaves the module as it was.
         """
         if not isinstance(state, Mapping):
             raise TypeError(f"load_state_dict takes a mapping of names to arrays, got {type(state).__name__}")
-        params = dict(self.named_parameters())
-        missing, unexpected = sorted(set(params) - set(state)), sorted(set(state) - set(params))
-        if missing or unexpected:
+        if type(strict) is not bool:
+            raise TypeError(f"load_state_dict's strict must be True or False, got {strict!r}")
+        slots = self._state_slots()
+        missing, unexpected = [n for n in slots if n not in state], [n for n in state if n not in slots]
+        if strict and (missing or unexpected):
             parts = ([f"missing {', '.join(missing)}"] if missing else []) + (
-                [f"unexpected {', '.join(unexpected)}"] if unexpected else [])
+                [f"unexpected {', '.join(map(str, unexpected))}"] if unexpected else [])
             raise StateDictError(f"state_dict does not fit {type(self).__name__}: {'; '.join(parts)}")
         new = {}
-        for name, p in params.items():
+        for name, (module, attr, p) in slots.items():
+            if name not in state:
+                continue
             array = np.asarray(state[name])
             if array.dtype.kind not in "biuf":
                 raise StateDictError(f"state_dict['{name}'] must hold real numbers, got dtype {array.dtype}")
-            if array.shape != p.shape:
-                raise StateDictError(f"state_dict['{name}'] has shape {array.shape}, the parameter has {p.shape}")
-            new[name] = to_data(array, copy=True)
-        for name, p in params.items():
-            p.data = new[name]
+            current = p.shape if p is not None else np.shape(getattr(module, attr))
+            if array.shape != current:
+                what = "the parameter" if p is not None else "the buffer"
+                raise StateDictError(f"state_dict['{name}'] has shape {array.shape}, {what} has {current}")
+            if p is not None:
+                new[name] = to_data(array, copy=True)
+            else:
+                new[name] = np.array(array, dtype=getattr(module, attr).dtype)
+        for name, value in new.items():
+            module, attr, p = slots[name]
+            if p is not None:
+                p.data = value
+            else:
+                setattr(module, attr, value)
+        return IncompatibleKeys(missing, unexpected)
 
     def __repr__(self) -> str:
         children = list(self.named_children())
@@ -123,3 +220,37 @@ class Module:
 
     def extra_repr(self) -> str:
         return ""
+
+
+class ModuleList(Module):
+    """A list of modules, named "0", "1", ... in state_dicts, as `torch.nn.ModuleList` (no forward of its own)."""
+
+    def __init__(self, modules: Iterable[Module] = ()) -> None:
+        self._modules = []
+        self.extend(modules)
+
+    def named_children(self) -> Iterator[tuple[str, Module]]:
+        for i, module in enumerate(self._modules):
+            yield str(i), module
+
+    def append(self, module: Module) -> ModuleList:
+        if not isinstance(module, Module):
+            raise TypeError(f"ModuleList holds Modules, got {type(module).__name__}")
+        self._modules.append(module)
+        return self
+
+    def extend(self, modules: Iterable[Module]) -> ModuleList:
+        if isinstance(modules, Module) or not isinstance(modules, Iterable):
+            raise TypeError(f"ModuleList takes an iterable of Modules, got {type(modules).__name__}")
+        for module in modules:
+            self.append(module)
+        return self
+
+    def __getitem__(self, i: int) -> Module:
+        return self._modules[i]
+
+    def __len__(self) -> int:
+        return len(self._modules)
+
+    def __iter__(self) -> Iterator[Module]:
+        return iter(self._modules)

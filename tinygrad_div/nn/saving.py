@@ -1,6 +1,7 @@
 """A module's state_dict as a .npz file: written atomically, read without unpickling, checked before use.
 
-The file holds one float64 array per parameter, named as in `state_dict()`
+The file holds one float64 array per parameter (and each buffer in its own dtype:
+BatchNorm's `num_batches_tracked` is int64, as PyTorch's), named as in `state_dict()`
 ("0.weight", "out.bias", ...), so `np.load(path)` reads it without tinygrad_div and
 a PyTorch state_dict of the same names loads into it. Saving goes through
 `files.write_atomically` (an interrupted save leaves the old file); loading never
@@ -41,9 +42,11 @@ def load(module: Module, path: str | os.PathLike) -> None:
         raise TypeError(f"load takes the Module to load into, got {type(module).__name__}")
     path = Path(path)
     arrays = read_arrays(path, StateDictError)
+    dtypes = {name: array.dtype for name, array in module.state_dict().items()}  # float64, or a buffer's own
     for name, array in arrays.items():
-        if array.dtype != np.float64:
-            raise StateDictError(f"{path}: '{name}' must be float64, got dtype {array.dtype}")
+        expected = dtypes.get(name, np.dtype(np.float64))
+        if array.dtype != expected:
+            raise StateDictError(f"{path}: '{name}' must be {expected}, got dtype {array.dtype}")
     try:
         module.load_state_dict(arrays)
     except StateDictError as exc:
