@@ -97,7 +97,8 @@ def test_adam_and_adamw_differ_exactly_by_where_the_weight_decay_goes():
     adam = run(Adam, lr=0.05, weight_decay=0.5)[-1]
     adamw = run(AdamW, lr=0.05, weight_decay=0.5)[-1]
     assert not np.allclose(adam, adamw)
-    assert AdamW([Value(1.0)]).weight_decay == 0.01 and Adam([Value(1.0)]).weight_decay == 0.0
+    assert AdamW([Value(1.0)]).param_groups[0]["weight_decay"] == 0.01
+    assert Adam([Value(1.0)]).param_groups[0]["weight_decay"] == 0.0
 
 
 def test_plain_sgd_is_exactly_theta_minus_lr_times_gradient():
@@ -114,7 +115,7 @@ def test_a_parameter_without_gradient_keeps_its_state():
     used.grad = np.array([1.0, -1.0])
     optimizer.step()
     np.testing.assert_array_equal(unused.data, [1.0, 1.0])
-    assert optimizer.state[1] == {} and optimizer.state[0]["step"] == 1
+    assert unused not in optimizer.state and optimizer.state[used]["step"] == 1
 
 
 def test_scalar_parameters_stay_python_floats_under_every_optimizer():
@@ -122,7 +123,7 @@ def test_scalar_parameters_stay_python_floats_under_every_optimizer():
     optimizers = [SGD(scalars[:1], lr=0.1, momentum=0.9), Adam(scalars[1:2]), AdamW(scalars[2:])]
     for optimizer in optimizers:
         for _ in range(2):
-            optimizer.parameters[0].grad = 1.0
+            optimizer.param_groups[0]["params"][0].grad = 1.0
             optimizer.step()
     assert all(type(p.data) is float and p.data < 2.0 for p in scalars)
 
@@ -168,8 +169,7 @@ def test_adam_and_adamw_match_torch(name, options):
     (lambda p: AdamW(p, weight_decay=math.inf), ValueError, "AdamW: weight_decay must be finite"),
     (lambda p: SGD([], lr=0.1), ValueError, "SGD got no parameters"),
     (lambda p: SGD(p + p, lr=0.1), ValueError, "SGD got the same parameter twice"),
-    (lambda p: Adam([Value(1.0) * 2]), ValueError, "Adam optimizes leaf Values that require grad"),
-    (lambda p: Adam([Value(1.0, requires_grad=False)]), ValueError, "Adam optimizes leaf Values"),
+    (lambda p: Adam([Value(1.0) * 2]), ValueError, "Adam optimizes leaf Values"),
     (lambda p: Adam(p[0]), TypeError, "Adam takes an iterable of parameters, got Value"),
     (lambda p: SGD(None, lr=0.1), TypeError, "SGD takes an iterable of parameters, got NoneType"),
 ], ids=lambda x: x if isinstance(x, str) else "")
