@@ -94,6 +94,34 @@ def test_clip_with_crossed_limits_gives_the_upper_one():
     check(td.clip, [1.5, 2.0, 1.0], [1.0, 0.0, 0.0, 1.0])
 
 
+CLIP_TIES = {  # (a, lo, hi): (y, da, dlo, dhi), read off torch.clamp with float64 tensor limits
+    "a < lo < hi": ((0.0, 1.0, 2.0), (1.0, 0.0, 1.0, 0.0)),
+    "a = lo < hi": ((1.0, 1.0, 2.0), (1.0, 1.0, 0.0, 0.0)),
+    "lo < a = hi": ((2.0, 1.0, 2.0), (2.0, 1.0, 0.0, 0.0)),
+    "lo < hi < a": ((3.0, 1.0, 2.0), (2.0, 0.0, 0.0, 1.0)),
+    "a < lo = hi": ((0.0, 1.0, 1.0), (1.0, 0.0, 0.0, 0.0)),
+    "a = lo = hi": ((1.0, 1.0, 1.0), (1.0, 1.0, 0.0, 0.0)),
+    "lo = hi < a": ((2.0, 1.0, 1.0), (1.0, 0.0, 0.0, 1.0)),
+    "a < hi < lo": ((0.0, 2.0, 1.0), (1.0, 0.0, 0.0, 1.0)),
+    "a = hi < lo": ((1.0, 2.0, 1.0), (1.0, 0.0, 0.0, 1.0)),
+    "hi < a < lo": ((1.5, 2.0, 1.0), (1.0, 0.0, 0.0, 1.0)),
+    "hi < a = lo": ((2.0, 2.0, 1.0), (1.0, 0.0, 0.0, 1.0)),
+    "hi < lo < a": ((3.0, 2.0, 1.0), (1.0, 0.0, 0.0, 1.0)),
+    "a = nan": ((nan, 1.0, 2.0), (nan, 0.0, 0.0, 0.0)),
+    "lo = nan": ((1.5, nan, 2.0), (nan, 0.0, 0.0, 0.0)),
+    "hi = nan": ((1.5, 1.0, nan), (nan, 0.0, 0.0, 0.0)),
+    "a = nan, hi < lo": ((nan, 2.0, 1.0), (nan, 0.0, 0.0, 1.0)),
+    "lo = nan, hi < a": ((1.0, nan, 0.0), (nan, 0.0, 0.0, 1.0)),
+}
+
+
+@pytest.mark.parametrize("case", CLIP_TIES)
+def test_clip_ties_and_crossed_limits_as_torch_clamp(case):
+    """With a < lo = hi the output is the limit, and no input gets the gradient (torch.clamp)."""
+    xs, want = CLIP_TIES[case]
+    check(td.clip, list(xs), list(want))
+
+
 def test_maximum_and_minimum_with_a_nan_give_the_gradient_to_the_second_input():
     """PyTorch gives 1 to both here; the ops' weight for the first input is 0 (documented difference)."""
     check(td.maximum, [nan, 1.0], [nan, 0.0, 1.0])

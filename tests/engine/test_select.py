@@ -1,5 +1,7 @@
 """where, maximum, minimum, clip and the max/min reductions: values as numpy's, gradients as PyTorch's."""
 
+import itertools
+
 import numpy as np
 import pytest
 
@@ -70,6 +72,21 @@ def test_clip_with_value_limits_gives_them_the_gradient_of_the_clipped_elements(
     td.clip(x, lo, hi).sum().backward()
     assert (lo.grad, hi.grad) == (1.0, 1.0)
     np.testing.assert_array_equal(x.grad, [0.0, 1.0, 0.0])
+
+
+def test_clip_gradients_match_torch_clamp_on_every_ordering_of_the_three():
+    """Every a, lo, hi in {0, 1, 2, nan} (all ties and crossings), as arrays with Value limits."""
+    torch = pytest.importorskip("torch")
+    grid = np.array(list(itertools.product([0.0, 1.0, 2.0, np.nan], repeat=3)))
+    ours = [Value(grid[:, k].copy()) for k in range(3)]
+    y = td.clip(*ours)
+    y.sum().backward()
+    theirs = [torch.tensor(grid[:, k], requires_grad=True) for k in range(3)]
+    t = torch.clamp(*theirs)
+    t.sum().backward()
+    np.testing.assert_array_equal(y.data, t.detach().numpy())
+    for mine, its in zip(ours, theirs):
+        np.testing.assert_array_equal(mine.grad, its.grad.numpy())
 
 
 def test_max_and_min_reductions_follow_numpy_axis_rules():
