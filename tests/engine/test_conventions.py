@@ -94,12 +94,12 @@ def test_clip_with_crossed_limits_gives_the_upper_one():
     check(td.clip, [1.5, 2.0, 1.0], [1.0, 0.0, 0.0, 1.0])
 
 
-CLIP_TIES = {  # (a, lo, hi): (y, da, dlo, dhi), read off torch.clamp with float64 tensor limits
+CLIP_TIES = {  # (a, lo, hi): (y, da, dlo, dhi), read off torch.clamp with float64 tensor limits, but one
     "a < lo < hi": ((0.0, 1.0, 2.0), (1.0, 0.0, 1.0, 0.0)),
     "a = lo < hi": ((1.0, 1.0, 2.0), (1.0, 1.0, 0.0, 0.0)),
     "lo < a = hi": ((2.0, 1.0, 2.0), (2.0, 1.0, 0.0, 0.0)),
     "lo < hi < a": ((3.0, 1.0, 2.0), (2.0, 0.0, 0.0, 1.0)),
-    "a < lo = hi": ((0.0, 1.0, 1.0), (1.0, 0.0, 0.0, 0.0)),
+    "a < lo = hi": ((0.0, 1.0, 1.0), (1.0, 0.0, 1.0, 0.0)),  # PyTorch: (0, 0, 0), see the next test
     "a = lo = hi": ((1.0, 1.0, 1.0), (1.0, 1.0, 0.0, 0.0)),
     "lo = hi < a": ((2.0, 1.0, 1.0), (1.0, 0.0, 0.0, 1.0)),
     "a < hi < lo": ((0.0, 2.0, 1.0), (1.0, 0.0, 0.0, 1.0)),
@@ -117,9 +117,15 @@ CLIP_TIES = {  # (a, lo, hi): (y, da, dlo, dhi), read off torch.clamp with float
 
 @pytest.mark.parametrize("case", CLIP_TIES)
 def test_clip_ties_and_crossed_limits_as_torch_clamp(case):
-    """With a < lo = hi the output is the limit, and no input gets the gradient (torch.clamp)."""
     xs, want = CLIP_TIES[case]
     check(td.clip, list(xs), list(want))
+
+
+def test_clip_below_equal_limits_gives_the_lower_limit_the_gradient():
+    """clip(a, v, v) is v wherever a < v, so dv = 1: one of the tied limits must carry it. PyTorch gives it to
+    neither (documented difference); here lo gets it, as for a < lo < hi."""
+    check(lambda a, v: td.clip(a, v, v), [0.0, 1.0], [1.0, 0.0, 1.0])
+    check(td.clip, [0.0, 1.0, 1.0], [1.0, 0.0, 1.0, 0.0])
 
 
 def test_maximum_and_minimum_with_a_nan_give_the_gradient_to_the_second_input():

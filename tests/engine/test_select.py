@@ -75,7 +75,7 @@ def test_clip_with_value_limits_gives_them_the_gradient_of_the_clipped_elements(
 
 
 def test_clip_gradients_match_torch_clamp_on_every_ordering_of_the_three():
-    """Every a, lo, hi in {0, 1, 2, nan} (all ties and crossings), as arrays with Value limits."""
+    """Every a, lo, hi in {0, 1, 2, nan} (all ties and crossings), as arrays with Value limits, but a < lo = hi."""
     torch = pytest.importorskip("torch")
     grid = np.array(list(itertools.product([0.0, 1.0, 2.0, np.nan], repeat=3)))
     ours = [Value(grid[:, k].copy()) for k in range(3)]
@@ -85,6 +85,9 @@ def test_clip_gradients_match_torch_clamp_on_every_ordering_of_the_three():
     t = torch.clamp(*theirs)
     t.sum().backward()
     np.testing.assert_array_equal(y.data, t.detach().numpy())
+    below_equal_limits = (grid[:, 0] < grid[:, 1]) & (grid[:, 1] == grid[:, 2])  # PyTorch: no gradient at all
+    assert below_equal_limits.sum() == 3
+    theirs[1].grad[torch.from_numpy(below_equal_limits)] = 1.0  # here lo gets it (docs/conventions.md)
     for mine, its in zip(ours, theirs):
         np.testing.assert_array_equal(mine.grad, its.grad.numpy())
 

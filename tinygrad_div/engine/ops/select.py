@@ -78,11 +78,12 @@ class Minimum(Function):
 
 
 class Clip(Function):
-    """y = min(max(a, lo), hi) (np.clip);  dy/da = [lo <= a <= hi], dy/dlo = [a < lo < hi], dy/dhi = [a > hi or lo > hi]
+    """y = min(max(a, lo), hi);  dy/da = [lo <= a <= hi], dy/dlo = [a < lo <= hi], dy/dhi = [a > hi or lo > hi]
 
-    The ties as torch.clamp with tensor limits: at a = lo or a = hi the gradient goes
-    to a; with lo > hi (output hi) to hi; with a < lo = hi to none of the three. Where
-    a or lo is nan (output nan), hi gets it if the other one is above hi.
+    The ties as torch.clamp with tensor limits (at a = lo or a = hi the gradient goes
+    to a; with lo > hi, output hi, to hi; where a or lo is nan, output nan, to hi if the
+    other one is above hi), except at a < lo = hi: the output is the limit, and lo gets
+    the gradient (torch.clamp gives it to none), so clip(a, v, v) = v has dv = 1.
     """
 
     domain = "distinct"
@@ -91,7 +92,7 @@ class Clip(Function):
     def forward(ctx, a, lo, hi):
         above_lo = np.maximum(a, lo)
         ctx.masks = [np.asarray(m, dtype=np.float64) for m in
-                     ((a >= lo) & (a <= hi), (a < lo) & (lo < hi), (a > hi) | (lo > hi))]
+                     ((a >= lo) & (a <= hi), (a < lo) & (lo <= hi), (a > hi) | (lo > hi))]
         out = np.minimum(above_lo, hi)
         return float(out) if np.ndim(out) == 0 else out
 
