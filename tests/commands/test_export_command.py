@@ -66,9 +66,11 @@ def test_a_missing_onnx_extra_is_one_line_naming_it_and_exit_2(model, tmp_path, 
     assert not (tmp_path / "m.onnx").exists()
 
 
-def test_float32_on_request(model, tmp_path, capsys):
+def test_float32_on_request_and_the_message_names_float32_inputs(model, tmp_path, capsys):
+    """Issue 15, example 8: the message named float64 inputs, which onnxruntime refuses for this model."""
     out = tmp_path / "m32.onnx"
     assert main(["export", str(model), str(out), "--dtype", "float32"]) == 0
+    assert "inputs a, b (float32 arrays of one length)" in capsys.readouterr().out
     session = ort.InferenceSession(str(out))
     (q,) = session.run(None, {"a": np.array([7.0], np.float32), "b": np.array([3.0], np.float32)})
     assert q.dtype == np.float32 and q[0] == pytest.approx(7 / 3, rel=1e-5)

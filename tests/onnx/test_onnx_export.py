@@ -5,6 +5,7 @@ import sys
 import numpy as np
 import pytest
 
+import tinygrad_div as td
 from tinygrad_div import Function, Value, no_grad
 from tinygrad_div.nn import MLP
 
@@ -130,11 +131,23 @@ class Softplus(Function):
 
 
 class Cube(Function):
-    """y = x³, with no ONNX mapping"""
+    """y = x³, with no ONNX hook: its forward is traced"""
 
     @staticmethod
     def forward(ctx, x):
         return x ** 3
+
+    @staticmethod
+    def backward(ctx, grad):
+        raise NotImplementedError
+
+
+class Cbrt(Function):
+    """y = ∛x, through a numpy function that has no ONNX equivalent"""
+
+    @staticmethod
+    def forward(ctx, x):
+        return np.cbrt(x)
 
     @staticmethod
     def backward(ctx, grad):
@@ -148,16 +161,23 @@ def test_a_user_function_exports_through_its_own_hook(tmp_path):
                                rtol=RTOL_64)
 
 
-def test_a_function_without_a_mapping_is_refused_naming_it_and_the_line_that_made_it(tmp_path):
+def test_a_user_function_without_a_hook_exports_through_its_own_forward(tmp_path):
+    proto = export(lambda x: Cube.apply(x.exp()), np.ones((2, 2)), tmp_path / "f.onnx")
+    assert [n.op_type for n in proto.graph.node] == ["Exp", "Pow", "Identity"]
+    x = np.random.default_rng(0).uniform(-3, 3, (5, 2))
+    np.testing.assert_allclose(session(tmp_path / "f.onnx").run(None, {"input": x})[0], np.exp(x) ** 3, rtol=RTOL_64)
+
+
+def test_a_function_whose_forward_has_no_onnx_form_is_refused_naming_it_the_call_and_the_line(tmp_path):
     def model(x):
         y = x.exp()
-        return Cube.apply(y)  # the line the error names
+        return Cbrt.apply(y)  # the line the error names
 
     with pytest.raises(ExportError) as info:
         export(model, np.ones((2, 2)), tmp_path / "f.onnx")
     message = str(info.value)
-    assert message.startswith("Cube (a user Function) has no ONNX mapping")
-    assert "test_onnx_export.py" in message and "return Cube.apply(y)" in message
+    assert message.startswith("Cbrt (a user Function) has no ONNX form: its forward uses numpy.cbrt")
+    assert "test_onnx_export.py" in message and "return Cbrt.apply(y)" in message
     assert "\n" not in message
     assert not (tmp_path / "f.onnx").exists()
 
@@ -167,7 +187,7 @@ def test_an_output_computed_without_recording_is_refused(tmp_path):
         with no_grad():
             return x * 2.0
 
-    with pytest.raises(ExportError, match="no output depends on the inputs"):
+    with pytest.raises(ExportError, match="^output 0 does not depend on the inputs"):
         export(model, np.ones((2, 2)), tmp_path / "f.onnx", dynamic_batch=False)
 
 
@@ -186,7 +206,7 @@ def test_a_constant_of_the_examples_batch_size_is_refused_with_a_symbolic_batch(
     def model(x):
         return x + bias
 
-    with pytest.raises(ExportError, match=r"must also run at batch size 3.*ShapeError.*dynamic_batch=False") as info:
+    with pytest.raises(ExportError, match=r"at batch size 3 the model raised ShapeError.*dynamic_batch=False") as info:
         export(model, np.ones((2, 3)), tmp_path / "f.onnx")
     assert "\n" not in str(info.value)
     assert not (tmp_path / "f.onnx").exists()
@@ -206,7 +226,7 @@ def test_bad_paths_and_arguments_give_one_line_errors_and_leave_files_alone(tmp_
     previous = tmp_path / "m.onnx"
     previous.write_bytes(b"an older model")
     with pytest.raises(ExportError):
-        export(lambda x: Cube.apply(x), np.ones((1, 2)), previous)
+        export(lambda x: Cbrt.apply(x), np.ones((1, 2)), previous)
     assert previous.read_bytes() == b"an older model"
 
 
@@ -231,10 +251,76 @@ def test_a_comparison_mask_is_refused_not_frozen_into_the_graph(tmp_path, dynami
         export(model, x, tmp_path / "f.onnx", dynamic_batch=dynamic)
 
 
-def test_a_builtin_op_without_a_mapping_is_refused_by_name(tmp_path, monkeypatch):
-    from tinygrad_div.engine import ops
-    from tinygrad_div.onnx.mappings import MAPPINGS
+def test_a_builtin_op_whose_forward_has_no_onnx_form_is_refused_by_name(tmp_path, monkeypatch):
+    from tinygrad_div.onnx.symbolic import UFUNCS
 
-    monkeypatch.delitem(MAPPINGS, ops.Tanh)  # as an op added to the engine before its mapping would be
-    with pytest.raises(ExportError, match=r"^Tanh \(a built-in op\) has no ONNX mapping; created at .*\.tanh\(\)"):
+    monkeypatch.delitem(UFUNCS, np.tanh)  # as an op added to the engine with a numpy call not in the table
+    with pytest.raises(ExportError, match=r"^Tanh \(a built-in op\) has no ONNX form: its forward uses numpy\.tanh, "
+                                          r"which has no ONNX equivalent; created at .*\.tanh\(\)"):
         export(lambda x: (x * 2.0).tanh(), np.ones((2, 2)), tmp_path / "f.onnx")
+
+
+@pytest.mark.parametrize("dynamic", [True, False])
+def test_issue15_example5_a_mask_from_a_comparison_becomes_onnx_ops(tmp_path, dynamic):
+    """x * (x > 0) was refused with advice (dynamic_batch=False) that then froze the mask as a constant."""
+    proto = export(lambda x: x * (x > 0), np.array([[1.0, -1.0], [2.0, -3.0]]), tmp_path / "m.onnx",
+                   dynamic_batch=dynamic)
+    assert "Greater" in [n.op_type for n in proto.graph.node]
+    got = session(tmp_path / "m.onnx").run(None, {"input": np.array([[-1.0, 2.0], [3.0, -4.0]])})[0]
+    np.testing.assert_array_equal(got, [[0.0, 2.0], [3.0, 0.0]])
+
+
+@pytest.mark.parametrize("symbol", ["<", "<=", ">", ">=", "eq", "ne"])
+def test_every_comparison_and_where_export_at_ties(tmp_path, symbol):
+    compare = {"<": lambda a, b: a < b, "<=": lambda a, b: a <= b, ">": lambda a, b: a > b,
+               ">=": lambda a, b: a >= b, "eq": lambda a, b: a.eq(b), "ne": lambda a, b: a.ne(b)}[symbol]
+    bias = Value(np.array([0.5, -1.0, 2.0]), requires_grad=True)
+
+    def model(x):
+        return td.where(compare(x, bias), x * 2.0, -x) + x * compare(x.sum(), 1.0)
+
+    export(model, np.zeros((2, 3)), tmp_path / "m.onnx")
+    x = np.array([[0.5, -1.0, 2.0], [1.0, -2.0, 3.0], [0.0, 0.0, 0.0], [-0.5, 3.0, 2.0]])  # ties included
+    np.testing.assert_array_equal(session(tmp_path / "m.onnx").run(None, {"input": x})[0], model(Value(x)).data)
+
+
+def test_issue15_example5_a_detached_output_is_refused_without_the_batch_advice(tmp_path):
+    with pytest.raises(ExportError, match=r"^output 1 does not depend on the inputs") as info:
+        export(lambda x: (x * 2.0, (x * 3.0).detach()), np.ones((2, 2)), tmp_path / "m.onnx")
+    assert "dynamic_batch" not in str(info.value)
+    assert not (tmp_path / "m.onnx").exists()
+
+
+def test_issue15_example5_indexing_with_a_mask_from_the_inputs_is_refused_with_a_remedy_that_exports(tmp_path):
+    with pytest.raises(ExportError, match=r"^GetItem: x\[mask\] with a mask computed from the inputs.*where") as info:
+        export(lambda x: x[x > 0].sum(), np.array([[1.0, -1.0], [2.0, 3.0]]), tmp_path / "m.onnx")
+    assert "dynamic_batch" not in str(info.value)
+    export(lambda x: td.where(x > 0, x, 0.0).sum(), np.array([[1.0, -1.0], [2.0, 3.0]]), tmp_path / "m.onnx")
+    got = session(tmp_path / "m.onnx").run(None, {"input": np.array([[-1.0, 2.0], [3.0, -4.0], [1.0, 1.0]])})[0]
+    assert got == 7.0
+
+
+def test_a_constant_that_reordering_rows_cannot_change_is_still_refused(tmp_path):
+    """A sum over the rows, under no_grad(), is the same for the rolled rows: the scaled run catches it."""
+    def model(x):
+        with no_grad():
+            centre = x.sum(axis=0)
+        return x - centre
+
+    with pytest.raises(ExportError, match="changes with the input values"):
+        export(model, np.array([[1.0, 2.0], [3.0, 5.0]]), tmp_path / "m.onnx", dynamic_batch=False)
+
+
+def test_a_forward_that_bakes_the_batch_size_is_refused_by_name(tmp_path):
+    class Scaled(Function):
+        @staticmethod
+        def forward(ctx, x):
+            return x * float(x.shape[0])  # a number taken from the run's shape
+
+        @staticmethod
+        def backward(ctx, grad):
+            raise NotImplementedError
+
+    with pytest.raises(ExportError, match=r"^Scaled \(a user Function\) has no ONNX form.*change with the batch size"):
+        export(lambda x: Scaled.apply(x), np.ones((2, 3)), tmp_path / "m.onnx")
+    export(lambda x: Scaled.apply(x), np.ones((2, 3)), tmp_path / "m.onnx", dynamic_batch=False)  # one size: fine

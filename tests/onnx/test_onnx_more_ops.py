@@ -78,3 +78,39 @@ def test_joins_and_shapes_follow_a_symbolic_batch(tmp_path):
     a, b = rng.uniform(0.1, 2, (2, 3)), rng.uniform(-1, 1, (2, 3))
     x = rng.uniform(0.1, 2, (7, 3)), rng.uniform(-1, 1, (7, 3))
     assert_close(exported(model, (a, b), tmp_path / "f.onnx", x=x), model(Value(x[0]), Value(x[1])).data)
+
+
+#: eager's own range: from where σ and softplus are subnormal to where e^x overflows, and beyond
+EDGES = np.array([[-1000.0, -745.0, -709.0, -40.0, -37.0, -15.0, -11.0, -1e-300, 0.0, 1e-10, 11.0, 40.0, 709.0,
+                   710.0, 800.0, 1e308]])
+
+
+def assert_exact_where_finite(got, expected, rtol=1e-12):
+    assert np.array_equal(np.isfinite(got), np.isfinite(expected)) and np.array_equal(np.isnan(got), np.isnan(expected))
+    finite = np.isfinite(expected)
+    np.testing.assert_allclose(got[finite], expected[finite], rtol=rtol, atol=0)
+
+
+@pytest.mark.parametrize("name", ["sigmoid", "softplus"])
+def test_issue15_examples6_and_7_sigmoid_and_softplus_exact_at_large_magnitudes(name, tmp_path):
+    """onnxruntime's Sigmoid gives 0 from about -37 and its Softplus (ln(1 + e^x)) inf at 710 and 0 at -40:
+    the export follows eager's own formulas instead."""
+    fn = (lambda v: v.sigmoid()) if name == "sigmoid" else td.nn.functional.softplus
+    got = exported(fn, EDGES, tmp_path / "f.onnx")
+    assert_exact_where_finite(got, fn(Value(EDGES)).data)
+    with np.errstate(over="ignore"):  # 1e308 is inf in float32
+        x32 = EDGES.astype(np.float32)
+    got32 = exported(fn, EDGES, tmp_path / "f32.onnx", x=x32, dtype="float32")
+    expected = fn(Value(EDGES)).data
+    normal = (np.abs(expected) > 1e-30) & (np.abs(EDGES) < 1e38)  # float32's own range
+    np.testing.assert_allclose(got32[normal], expected[normal], rtol=1e-6)
+
+
+def test_issue15_example7_bce_with_logits_follows_eager_at_large_logits(tmp_path):
+    x = np.array([[800.0, -800.0, 30.0, 100.0, -40.0, 0.5]])
+    y = np.array([[0.0, 1.0, 1.0, 1.0, 0.0, 0.25]])
+    loss = td.nn.binary_cross_entropy_with_logits
+    for i in range(x.shape[1]):  # each alone: a mean would hide the small ones
+        got = exported(lambda a, b: loss(a, b), (x[:, i:i + 1], y[:, i:i + 1]), tmp_path / "bce.onnx")
+        expected = loss(Value(x[:, i:i + 1]), y[:, i:i + 1]).data
+        assert got == pytest.approx(expected, rel=1e-12, abs=0), (x[0, i], got, expected)

@@ -2,8 +2,8 @@
 
     python -m tinygrad_div export model.npz model.onnx
 
-The ONNX model takes a and b (float64 arrays of one shape (batch,)) and returns the
-quotients, ln of the inputs and e^net decoding included. Needs the `onnx` extra.
+The ONNX model takes a and b (arrays of one shape (batch,), float64 or with --dtype
+float32 float32) and returns the quotients, ln of the inputs and e^net decoding included. Needs the `onnx` extra.
 """
 
 from __future__ import annotations
@@ -44,5 +44,5 @@ def command(args: argparse.Namespace) -> int:
         export_divider(divider, args.output, dtype=args.dtype)
     except (ExportError, OSError) as exc:
         raise UsageError(str(exc)) from None
-    print(f"wrote {args.output}: inputs a, b (float64 arrays of one length), output quotient")
+    print(f"wrote {args.output}: inputs a, b ({args.dtype} arrays of one length), output quotient")
     return 0

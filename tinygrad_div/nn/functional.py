@@ -51,7 +51,8 @@ class Affine(Function):
 
     @staticmethod
     def to_onnx(ctx, g, x, w, b):
-        """ONNX: MatMul(x, Transpose(W)) + b, which takes a sample (n_in,) as well as a batch (Gemm does not)."""
+        """ONNX: MatMul(x, Transpose(W)) + b, which takes a sample (n_in,) as well as a batch (Gemm does not).
+        A hook because forward's np.ascontiguousarray (the layout BLAS rounds by) is not dispatched to a trace."""
         return g.op("Add", g.op("MatMul", x, g.op("Transpose", w, perm=[1, 0])), b)
 
     @classmethod
@@ -80,10 +81,6 @@ class Softplus(Function):
         (x,) = ctx.saved_tensors
         s = ops.Sigmoid.apply(x)  # recorded when x is a Value (a second derivative), else a constant
         return grad * (s if isinstance(x, Value) else s.data)
-
-    @staticmethod
-    def to_onnx(ctx, g, x):
-        return g.op("Softplus", x)
 
 
 def softplus(x: Any) -> Value:

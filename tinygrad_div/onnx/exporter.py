@@ -55,9 +55,9 @@ def export(
     examples = _examples(example_inputs)
     input_names = _names(input_names, len(examples), "input")
     names = _parameter_names(model)
-    first, batch = _trace(model, examples, names, dynamic_batch)
-    output_names = _names(output_names, len(first.outputs), "output")
-    proto = builder.build(first, input_names, output_names, dtype, batch, OPSET, IR_VERSION)
+    traces, batch = _trace(model, examples, names, dynamic_batch)
+    output_names = _names(output_names, len(traces[0].outputs), "output")
+    proto = builder.build(traces[0], input_names, output_names, dtype, batch, OPSET, IR_VERSION, traces[1:])
     write_atomically(path, lambda file: file.write(proto.SerializeToString()))
     return proto
 
@@ -108,20 +108,21 @@ def _parameter_names(model: Any) -> dict[int, str]:
 
 
 def _trace(model: Any, examples: list[np.ndarray], names: dict[int, str],
-           dynamic_batch: bool) -> tuple[tracing.Trace, int | None]:
-    """The graph of the model on the examples, with every tensor's dims; and the batch input's index."""
+           dynamic_batch: bool) -> tuple[list[tracing.Trace], int | None]:
+    """The graph of the model on the examples, with every tensor's dims (then its runs at the other batch
+    sizes, if any); and the batch input's index."""
     batched = [i for i, x in enumerate(examples) if x.ndim > 0]
     if not dynamic_batch or not batched:
-        # a second run on the rows rolled by one: constants that change with the data are refused
+        # a second run on the rows rolled by one: a graph or constants that change with the data are refused
         rolled = [np.roll(x, 1, axis=0) if x.ndim else x for x in examples]
         traces = [tracing.walk(*tracing.run(model, xs), names) for xs in (examples, rolled)]
-        tracing.same_constants(traces)
+        tracing.same_constants(traces + _scaled(model, examples, names))
         tracing.static_dims(traces[0])
-        return traces[0], None
+        return traces[:1], None
     sizes = {examples[i].shape[0] for i in batched}
     if len(sizes) != 1:
         raise ExportError(f"with dynamic_batch, every input's axis 0 is the batch, but the examples have sizes "
-                          f"{sorted(sizes)} there; export with dynamic_batch=False")
+                          f"{sorted(sizes)} there; {tracing.FIXED_BATCH}")
     count = sizes.pop()
     n = max(2, count)  # not 1: a batch of one broadcasts where a larger one would not
     traces, batch_sizes = [], [n, n + 1, 2 * n + 1]
@@ -133,8 +134,19 @@ def _trace(model: Any, examples: list[np.ndarray], names: dict[int, str],
         except ShapeError as exc:
             if size == count:
                 raise  # the model fails on the examples themselves: the caller's own problem, as it is
-            raise ExportError(f"with dynamic_batch the model must also run at batch size {size}, and there it "
-                              f"raised ShapeError: {exc}; export with dynamic_batch=False") from exc
+            raise ExportError(f"with dynamic_batch, axis 0 of every example is the batch, and at batch size {size} "
+                              f"the model raised ShapeError: {exc}; give examples with a batch axis, or "
+                              f"{tracing.FIXED_BATCH}") from exc
     tracing.symbolic_dims(traces, batch_sizes)
-    tracing.same_constants(traces)
-    return traces[0], batched[0]
+    tracing.same_constants(traces + _scaled(model, [x[(np.arange(n) + 1) % count] if i in batched else x
+                                                    for i, x in enumerate(examples)], names))
+    return traces, batched[0]
+
+
+def _scaled(model: Any, examples: list[np.ndarray], names: dict[int, str]) -> list[tracing.Trace]:
+    """The graph on the examples scaled by 1 + 2⁻¹⁰, which changes a constant computed from the inputs that
+    reordering the rows cannot (a sum over them); none when the model fails there (a domain edge)."""
+    try:
+        return [tracing.walk(*tracing.run(model, [x * (1.0 + 2.0 ** -10) for x in examples]), names)]
+    except Exception:  # noqa: BLE001  (only an extra check: the model ran on the examples themselves)
+        return []

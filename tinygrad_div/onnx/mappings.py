@@ -19,11 +19,6 @@ from tinygrad_div.onnx.indexing import getitem
 Mapping = Callable[..., str]
 
 
-def _same(onnx_op: str) -> Mapping:
-    """An op that ONNX has under another name with numpy's semantics (multidirectional broadcasting)."""
-    return lambda ctx, g, *inputs: g.op(onnx_op, *inputs)
-
-
 def _reshaped(g: OnnxGraph, x: str, dims: tuple) -> str:
     """x reshaped to `dims` (the run's output shape), skipped when it already has it."""
     return x if tuple(dims) == tuple(g.current_dims) else g.op("Reshape", x, g.shape(dims))
@@ -66,23 +61,6 @@ def _transpose(ctx, g: OnnxGraph, x: str) -> str:
 
 def _broadcast_to(ctx, g: OnnxGraph, x: str) -> str:
     return g.op("Expand", x, g.shape(g.output_dims))
-
-
-def _log1p(ctx, g: OnnxGraph, x: str) -> str:
-    """ln(1 + x) accurate for tiny x: with u = 1 + x, ln(u)·x/(u − 1), and x itself where u rounds to 1."""
-    u = g.op("Add", x, g.constant(1.0))
-    ratio = g.op("Div", g.op("Mul", g.op("Log", u), x), g.op("Sub", u, g.constant(1.0)))
-    return g.op("Where", g.op("Equal", u, g.constant(1.0)), x, ratio)
-
-
-def _expm1(ctx, g: OnnxGraph, x: str) -> str:
-    """e^x − 1 accurate for tiny x: with u = e^x, (u − 1)·x/ln u; x where u rounds to 1, u − 1 where that is
-    −1 or u is inf (the ratio would be 0/0 or inf/inf there)."""
-    u = g.op("Exp", x)
-    um1 = g.op("Sub", u, g.constant(1.0))
-    ratio = g.op("Div", g.op("Mul", um1, x), g.op("Log", u))
-    exact = g.op("Or", g.op("Equal", um1, g.constant(-1.0)), g.op("IsInf", u))
-    return g.op("Where", g.op("Equal", u, g.constant(1.0)), x, g.op("Where", exact, um1, ratio))
 
 
 def _where(ctx, g: OnnxGraph, cond: str, a: str, b: str) -> str:
@@ -143,19 +121,19 @@ def _stack(ctx, g: OnnxGraph, *inputs: str) -> str:
     return g.op("Concat", *[g.op("Unsqueeze", x, axis) for x in inputs], axis=ctx.axis)
 
 
+#: The ops whose ONNX form is written here rather than traced from their forward, each with its reason.
+#: Every other op (and a user's Function without a `to_onnx` hook) is traced (see `symbolic`); the
+#: cross-path registry holds each of these to its op at the edges.
 MAPPINGS: dict[type, Mapping] = {
-    ops.Add: _same("Add"), ops.Sub: _same("Sub"), ops.Mul: _same("Mul"), ops.Div: _same("Div"),
-    ops.Neg: _same("Neg"), ops.Pow: _same("Pow"),
-    ops.Exp: _same("Exp"), ops.Log: _same("Log"), ops.Sigmoid: _same("Sigmoid"), ops.Tanh: _same("Tanh"),
-    ops.ReLU: _same("Relu"), ops.Abs: _same("Abs"),
-    ops.Sum: _reduce("ReduceSum"), ops.Mean: _reduce("ReduceMean"),
-    ops.Reshape: _reshape, ops.Transpose: _transpose, ops.BroadcastTo: _broadcast_to, ops.SumTo: _sum_to,
-    ops.GetItem: getitem,
-    ops.MatMul: _same("MatMul"),
-    ops.Sqrt: _same("Sqrt"), ops.Sin: _same("Sin"), ops.Cos: _same("Cos"), ops.Log1p: _log1p, ops.Expm1: _expm1,
-    ops.Where: _where, ops.Maximum: _same("Max"), ops.Minimum: _same("Min"), ops.Clip: _clip,
-    ops.Max: _reduce("ReduceMax"), ops.Min: _reduce("ReduceMin"),
+    # output shapes that follow the batch size: computed in the graph from g.output_dims, not from the run
+    ops.Reshape: _reshape, ops.Squeeze: _reshape, ops.ExpandDims: _reshape, ops.Flatten: _reshape,
+    ops.BroadcastTo: _broadcast_to, ops.SumTo: _sum_to,
+    ops.Transpose: _transpose,  # its forward calls np.transpose on a ctx field the trace does not see
+    ops.GetItem: getitem,  # indexing: numpy's rules as Slice/Gather (indexing a traced tensor is refused)
+    ops.Sum: _reduce("ReduceSum"),  # ReduceSum + Reshape to the exact output shape, size-1 axes skipped
+    ops.Mean: _reduce("ReduceMean"),  # the count follows the batch size: ReduceMean computes it in the graph
+    # their forwards call np.asarray (for the masks their backward needs), which reads the data
+    ops.Where: _where, ops.Clip: _clip, ops.Max: _reduce("ReduceMax"), ops.Min: _reduce("ReduceMin"),
     ops.LogSumExp: _logsumexp, ops.Softmax: _softmax, ops.LogSoftmax: _log_softmax,
-    ops.Squeeze: _reshape, ops.ExpandDims: _reshape, ops.Flatten: _reshape,
-    ops.Concatenate: _concatenate, ops.Stack: _stack,
+    ops.Concatenate: _concatenate, ops.Stack: _stack,  # a list of inputs, which a forward gets unpacked
 }
