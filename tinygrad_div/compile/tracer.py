@@ -153,6 +153,7 @@ class Tracer:
                                                               for k, v in node.params.items()]
         template = f"replay_forward({op_name}, {flags}, {', '.join(args)})"
         out, ctx = b.line(template, ins, op.__name__, op.__name__.lower(), outs=2, pure=False)
+        b.program.slots[ctx].name = b.name(f"{op.__name__.lower()}_ctx")  # the node its backward line reads
         if eager is not None and not (same_bits(b.value(out), eager) and type(b.value(out)) is type(eager)):
             raise TraceError(f"{node.where}: {op.__name__}.forward gave different results on the same data; "
                              "a compiled program needs a deterministic forward")
