@@ -153,13 +153,24 @@ def main(argv: list[str] | None = None) -> int:
     text = report.render(rows, report.machine_info(), runtime, command, elapsed)
     print(text)
     if args.output:
-        args.output.write_text(text)
+        args.output.write_text(text + kept_sections(args.output))
     if args.json:
         args.json.write_text(json.dumps(rows, indent=1))
     failed = [row for row in rows if row["framework"] in OWN and row["status"].startswith("failed")]
     for row in failed:
         print(f"FAILED: {row['case']} {row['framework']}: {row['status']}", file=sys.stderr)
     return 1 if failed else 0
+
+
+#: sections of the report file written by other tools (benchmarks.instructions), kept when it is rewritten
+KEPT_HEADINGS = ("## Instructions per unit",)
+
+
+def kept_sections(path: Path) -> str:
+    """The sections of an existing report that this run does not produce, from their heading to the end."""
+    old = path.read_text() if path.exists() else ""
+    starts = [old.find("\n" + heading) for heading in KEPT_HEADINGS if "\n" + heading in old]
+    return "\n" + old[min(starts) + 1:] if starts else ""
 
 
 if __name__ == "__main__":

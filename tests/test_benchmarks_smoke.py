@@ -51,3 +51,24 @@ def test_an_exception_in_a_framework_is_reported_as_its_status():
 
     row = measure("W3", "tinygrad_div", {"n": 10}, rounds=1, warmup=False, setup_override=recursive)
     assert row["status"] == "failed: RecursionError: maximum recursion depth exceeded"
+
+
+def test_instruction_counts_run_each_workload_child_and_refuse_unknown_ones():
+    """`benchmarks.instructions` runs the child part (what callgrind counts) without valgrind; a workload
+    it has no size for is refused in one line."""
+    from benchmarks import instructions
+
+    instructions.child("W4", "tinygrad_div", runs=2)  # the counted part itself runs
+    done = subprocess.run([sys.executable, "-m", "benchmarks.instructions", "--only", "W9"], cwd=ROOT,
+                          capture_output=True, text=True, timeout=60)
+    assert done.returncode == 2
+    assert done.stderr.strip().startswith("error: no instruction count for W9")
+
+
+def test_rewriting_the_report_keeps_the_instruction_counts(tmp_path):
+    from benchmarks.run import kept_sections
+
+    page = tmp_path / "README.md"
+    assert kept_sections(page) == ""
+    page.write_text("# Benchmark results\n\n| old |\n\n## Instructions per unit\n\n| W4 | 1 |\n")
+    assert kept_sections(page) == "\n## Instructions per unit\n\n| W4 | 1 |\n"
