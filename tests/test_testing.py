@@ -114,3 +114,31 @@ def test_check_op_in_a_users_script_leaves_no_hypothesis_folder_in_the_working_d
     assert done.returncode == 0 and done.stdout.strip() == "30", done.stderr
     # by default hypothesis writes ./.hypothesis/constants once it has run a few examples
     assert os.listdir(tmp_path) == ["my_ops.py"]
+
+
+def test_check_op_draws_the_same_inputs_whatever_modules_were_imported(tmp_path, monkeypatch):
+    """Hypothesis also draws constants found in the user's imported modules; check_op must not, or
+    `check --module file.py` and check_op in a session disagree on the same op (the Huber report)."""
+    seen: list[list[float]] = []
+
+    class Recorded(Function, register=False):
+        @staticmethod
+        def forward(ctx, x):
+            seen[-1].extend(np.ravel(x).tolist())
+            ctx.save_for_backward(x)
+            return x * x
+
+        @staticmethod
+        def backward(ctx, grad):
+            (x,) = ctx.saved_tensors
+            return 2.0 * x * grad
+
+    seen.append([])
+    check_op(Recorded, examples=20, second_order=False)
+    (tmp_path / "many_constants.py").write_text(
+        "CONSTANTS = (" + ", ".join(f"{k / 7:.17g}" for k in range(-300, 300)) + ")\n")
+    monkeypatch.syspath_prepend(str(tmp_path))
+    __import__("many_constants")
+    seen.append([])
+    check_op(Recorded, examples=20, second_order=False)
+    assert seen[0] == seen[1]

@@ -274,7 +274,7 @@ def check_op(
         report.examples += 1
 
     try:
-        with hypothesis_storage_in_a_temporary_directory():
+        with hypothesis_storage_in_a_temporary_directory(), draws_independent_of_loaded_modules():
             run()
         for case in fixed_cases(op):  # after the drawn ones: a bug they find is shrunk to a small input
             check_case(*case)
@@ -284,6 +284,32 @@ def check_op(
         detail = failing[-1] if failing else f"{op.__name__} failed its gradient check: {type(exc).__name__}: {exc}"
         raise OpCheckError(detail) from exc
     return report
+
+
+@contextmanager
+def draws_independent_of_loaded_modules() -> Iterator[None]:
+    """Draw check_op's inputs from the op's strategies and the seed alone.
+
+    Hypothesis (6.131 and later) also draws, now and then, constants it collects from every
+    module of the user's own code imported so far. So the same seed drew other inputs once
+    another module was imported: `check --module my_ops.py` (which imports the file) and
+    `check_op` in a session (which imported other things) disagreed on the same op, and a
+    page's printed errors changed with the order the tests ran in. While an op is checked,
+    that pool is empty; hypothesis's fixed pool of edge values (0, -0.0, ±inf, ...) stays.
+    """
+    from hypothesis.internal.conjecture import providers  # private: guarded, a no-op where it differs
+
+    get_local, cache = getattr(providers, "_get_local_constants", None), getattr(providers, "CONSTANTS_CACHE", None)
+    if get_local is None or cache is None or not hasattr(providers, "Constants"):
+        yield
+        return
+    providers._get_local_constants = providers.Constants
+    cache.cache.clear()
+    try:
+        yield
+    finally:
+        providers._get_local_constants = get_local
+        cache.cache.clear()
 
 
 @contextmanager
