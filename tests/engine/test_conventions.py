@@ -15,6 +15,7 @@ import numpy as np
 import pytest
 
 import tinygrad_div as td
+import tinygrad_div.nn.functional as F
 from tinygrad_div import Value, grad
 
 nan, inf = math.nan, math.inf
@@ -259,6 +260,21 @@ def test_division_by_zero():
 
 def test_infinity_times_zero():
     check(lambda a, b: a * b, [inf, 0.0], [nan, 0.0, inf])
+
+
+def test_max_pool_ties_share_the_gradient_evenly():
+    """As `max` does; PyTorch's max_pool2d gives [1, 0, 0, 0] (all to the first): the documented difference."""
+    x = Value(np.array([[[[1.0, 1.0], [0.0, 1.0]]]]))
+    F.max_pool2d(x, 2).sum().backward()
+    np.testing.assert_array_equal(x.grad, [[[[1 / 3, 1 / 3], [0.0, 1 / 3]]]])
+
+
+def test_max_pool_pads_with_minus_infinity():
+    x = Value(np.array([[[[-1.0, -2.0], [-3.0, -4.0]]]]))
+    y = F.max_pool2d(x, 2, stride=1, padding=1)
+    y.sum().backward()
+    assert y.data.tolist() == [[[[-1.0, -1.0, -2.0], [-1.0, -1.0, -2.0], [-3.0, -3.0, -4.0]]]]
+    assert x.grad.tolist() == [[[[4.0, 2.0], [2.0, 1.0]]]]
 
 
 # -- the documentation ------------------------------------------------------------------------

@@ -215,6 +215,50 @@ def joined(join):
     return apply
 
 
+def _padded_slices(x, padding, fill, kernel, stride, dilation):
+    """x padded, and for each kernel offset the strided slice of it that offset reads (one per output position)."""
+    x = np.pad(np.asarray(x), [(0, 0), (0, 0)] + [(p, p) for p in padding], constant_values=fill)
+    sizes = [(n - d * (k - 1) - 1) // s + 1 for n, k, s, d in zip(x.shape[2:], kernel, stride, dilation)]
+    return [(offset, x[(slice(None), slice(None), *(slice(k * d, k * d + s * (m - 1) + 1, s) for k, d, s, m
+                                                      in zip(offset, dilation, stride, sizes)))])
+            for offset in np.ndindex(*kernel)]
+
+
+def conv_reference(x, w, stride, padding, dilation, groups=1):
+    """Cross-correlation summed one kernel offset and one group at a time (no windows matrix)."""
+    o, cg = w.shape[:2]
+    og = o // groups
+    out = 0.0
+    for offset, patch in _padded_slices(x, padding, 0.0, w.shape[2:], stride, dilation):
+        out = out + np.concatenate([np.einsum("nc...,oc->no...", patch[:, g * cg:(g + 1) * cg],
+                                              w[(slice(g * og, (g + 1) * og), slice(None), *offset)])
+                                    for g in range(groups)], axis=1)
+    return out
+
+
+def conv(x, w, b, stride, padding, dilation, groups=1):
+    bias = b.linear(lambda p: np.reshape(p, (-1,) + (1,) * len(stride)))
+    return x.bilinear(w, lambda p, q: conv_reference(p, q, stride, padding, dilation, groups)) + bias
+
+
+def pooled(kind):
+    """max or average pooling: a weighted sum over each window, the max's weights read from the real part."""
+    def apply(x, kernel, stride, padding, dilation=None):
+        dilation = dilation or (1,) * len(kernel)
+
+        def stacked(p, fill):
+            return np.stack([s for _, s in _padded_slices(p, padding, fill, kernel, stride, dilation)], axis=-1)
+
+        if kind == "avg":
+            return x.linear(lambda p: np.mean(stacked(p, 0.0), axis=-1))
+        r = stacked(x.r, -np.inf)
+        hit = r == np.max(r, axis=-1, keepdims=True)
+        weight = hit / np.sum(hit, axis=-1, keepdims=True)
+        return x.linear(lambda p: np.sum(stacked(p, 0.0) * weight, axis=-1))
+
+    return apply
+
+
 REFERENCE = {
     "Add": lambda x, y: x + y,
     "Sub": lambda x, y: x - y,
@@ -257,6 +301,9 @@ REFERENCE = {
     "Flatten": flatten,
     "Concatenate": joined(np.concatenate),
     "Stack": joined(np.stack),
+    "Conv": conv,
+    "MaxPool": pooled("max"),
+    "AvgPool": pooled("avg"),
 }
 
 OPS = registered_ops("tinygrad_div")

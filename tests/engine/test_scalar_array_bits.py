@@ -25,6 +25,9 @@ NO_SCALAR_FORM = {
     "Concatenate": "numpy.concatenate refuses 0-d operands, so there is no scalar form to compare with",
     "Stack": "joins its inputs along a new axis: scalars give shape (n,), one-element arrays (n, 1), by definition",
     "Affine": "nn.functional.linear: the weight is (n_out, n_in) by definition, never a scalar",
+    "Conv": "convolution takes a batch (N, C, *spatial) and a weight (O, C/groups, *kernel), never scalars",
+    "MaxPool": "pooling takes a batch (N, C, *spatial), never a scalar",
+    "AvgPool": "pooling takes a batch (N, C, *spatial), never a scalar",
 }
 
 EDGES = [0.0, -0.0, 1.0, -1.0, 0.5, -2.5, 3.0, 1e-300, -1e300, np.inf, -np.inf, np.nan]

@@ -11,6 +11,8 @@ from tinygrad_div.engine.errors import ShapeError
 from tinygrad_div.engine.function import Function
 from tinygrad_div.engine.value import Value
 
+__all__ = ["linear", "softplus", "conv1d", "conv2d", "max_pool2d", "avg_pool2d"]
+
 
 class Affine(Function):
     """y = x @ Wᵀ + b for W (n_out, n_in), x (n_in,) or (..., n_in);  dL/dx = G @ W, dL/dW = Gᵀx, dL/db = G
@@ -86,3 +88,94 @@ class Softplus(Function):
 def softplus(x: Any) -> Value:
     """y = log(1 + eˣ), elementwise, without overflow (torch.nn.functional.softplus)."""
     return Softplus.apply(x)
+
+
+# -- convolution and pooling (ops in engine/ops/conv.py and pool.py) -------------------------------
+Size = int | tuple[int, ...]
+
+
+def conv1d(input: Any, weight: Any, bias: Any = None, stride: Size = 1, padding: Size | str = 0,
+           dilation: Size = 1, groups: int = 1) -> Value:
+    """Cross-correlation of input (N, C, L) (or (C, L)) with weight (O, C/groups, k), as
+    `torch.nn.functional.conv1d`."""
+    return _conv("conv1d", 1, input, weight, bias, stride, padding, dilation, groups)
+
+
+def conv2d(input: Any, weight: Any, bias: Any = None, stride: Size = 1, padding: Size | str = 0,
+           dilation: Size = 1, groups: int = 1) -> Value:
+    """Cross-correlation of input (N, C, H, W) (or (C, H, W)) with weight (O, C/groups, kh, kw), as
+    `torch.nn.functional.conv2d`: stride, padding (ints, or "valid"/"same"), dilation and groups per axis."""
+    return _conv("conv2d", 2, input, weight, bias, stride, padding, dilation, groups)
+
+
+def max_pool2d(input: Any, kernel_size: Size, stride: Size | None = None, padding: Size = 0,
+               dilation: Size = 1) -> Value:
+    """The maximum of each window of input (N, C, H, W) (or (C, H, W)), padded with -inf, as
+    `torch.nn.functional.max_pool2d` (stride defaults to kernel_size); tied maxima share the gradient."""
+    kernel, stride, padding = _pool_sizes("max_pool2d", kernel_size, stride, padding)
+    dilation = _sizes("max_pool2d", "dilation", dilation, 2, 1)
+    return _batched("max_pool2d", 2, input, lambda x: ops.MaxPool.apply(
+        x, kernel=kernel, stride=stride, padding=padding, dilation=dilation))
+
+
+def avg_pool2d(input: Any, kernel_size: Size, stride: Size | None = None, padding: Size = 0) -> Value:
+    """The mean of each window of input (N, C, H, W) (or (C, H, W)), padded zeros included, as
+    `torch.nn.functional.avg_pool2d` with its defaults (stride = kernel_size, count_include_pad=True)."""
+    kernel, stride, padding = _pool_sizes("avg_pool2d", kernel_size, stride, padding)
+    return _batched("avg_pool2d", 2, input, lambda x: ops.AvgPool.apply(x, kernel=kernel, stride=stride,
+                                                                        padding=padding))
+
+
+def _conv(name: str, rank: int, x: Any, weight: Any, bias: Any, stride: Any, padding: Any, dilation: Any,
+          groups: Any) -> Value:
+    stride = _sizes(name, "stride", stride, rank, 1)
+    dilation = _sizes(name, "dilation", dilation, rank, 1)
+    if isinstance(padding, str):
+        padding = _named_padding(name, padding, np.shape(getattr(weight, "data", weight))[2:], stride, dilation)
+    padding = _sizes(name, "padding", padding, rank, 0)
+    groups = _sizes(name, "groups", groups, 1, 1)[0]
+    b = 0.0 if bias is None else bias
+    return _batched(name, rank, x, lambda v: ops.Conv.apply(v, weight, b, stride=stride, padding=padding,
+                                                            dilation=dilation, groups=groups))
+
+
+def _named_padding(name: str, padding: str, kernel: tuple, stride: tuple, dilation: tuple) -> Any:
+    if padding == "valid":
+        return 0
+    if padding != "same":
+        raise ValueError(f"{name}: padding must be an int, a tuple, 'valid' or 'same', got {padding!r}")
+    if any(s != 1 for s in stride):
+        raise ValueError(f"{name}: padding='same' needs stride 1, got stride={stride}")
+    spans = [d * (k - 1) for k, d in zip(kernel, dilation)]
+    if any(s % 2 for s in spans):
+        raise ValueError(f"{name}: padding='same' with an even (dilated) kernel needs uneven padding, which is not "
+                         "supported; pad explicitly")
+    return tuple(s // 2 for s in spans)
+
+
+def _pool_sizes(name: str, kernel_size: Any, stride: Any, padding: Any) -> tuple:
+    kernel = _sizes(name, "kernel_size", kernel_size, 2, 1)
+    stride = kernel if stride is None or stride == () else _sizes(name, "stride", stride, 2, 1)
+    return kernel, stride, _sizes(name, "padding", padding, 2, 0)
+
+
+def _sizes(name: str, what: str, value: Any, rank: int, least: int) -> tuple[int, ...]:
+    """An int or a tuple of `rank` ints, each >= `least`, as a tuple; else a one-line TypeError/ValueError."""
+    items = tuple(value) if isinstance(value, (tuple, list)) else (value,) * rank
+    if len(items) != rank or not all(hasattr(v, "__index__") and not isinstance(v, bool) for v in items):
+        raise TypeError(f"{name}: {what} must be an int or a tuple of {rank} ints, got {value!r}")
+    items = tuple(int(v) for v in items)
+    if any(v < least for v in items):
+        raise ValueError(f"{name}: {what} must be >= {least}, got {value!r}")
+    return items
+
+
+def _batched(name: str, rank: int, x: Any, apply: Any) -> Value:
+    """apply(x) on a batch (N, C, *spatial); an unbatched (C, *spatial) input gets a batch of one and loses it again."""
+    ndim = np.ndim(getattr(x, "data", x))
+    if ndim == rank + 1:
+        return ops.Squeeze.apply(apply(ops.ExpandDims.apply(x, axis=0)), axis=0)
+    if ndim != rank + 2:
+        raise ShapeError(f"{name}: expected a {rank + 1}-D (unbatched) or {rank + 2}-D (batched) input, "
+                         f"got {ndim}-D")
+    return apply(x)

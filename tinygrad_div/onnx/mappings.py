@@ -15,6 +15,7 @@ from onnx import TensorProto
 from tinygrad_div.engine import ops
 from tinygrad_div.onnx.builder import OnnxGraph
 from tinygrad_div.onnx.indexing import getitem
+from tinygrad_div.onnx.windows import avg_pool, conv, max_pool
 
 Mapping = Callable[..., str]
 
@@ -136,4 +137,6 @@ MAPPINGS: dict[type, Mapping] = {
     ops.Where: _where, ops.Clip: _clip, ops.Max: _reduce("ReduceMax"), ops.Min: _reduce("ReduceMin"),
     ops.LogSumExp: _logsumexp, ops.Softmax: _softmax, ops.LogSoftmax: _log_softmax,
     ops.Concatenate: _concatenate, ops.Stack: _stack,  # a list of inputs, which a forward gets unpacked
+    # windows (np.pad, sliding_window_view, a loop over kernel offsets); float64 without Conv/AveragePool kernels
+    ops.Conv: conv, ops.MaxPool: max_pool, ops.AvgPool: avg_pool,
 }

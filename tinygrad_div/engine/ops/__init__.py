@@ -8,6 +8,8 @@
     shape        Reshape Squeeze ExpandDims Flatten Transpose BroadcastTo SumTo GetItem
     join         Concatenate Stack
     linalg       MatMul
+    conv         Conv               (conv1d, conv2d; on windows.py: im2col and its adjoint)
+    pool         MaxPool AvgPool
 
 `compare` holds what is not recorded (comparison masks, argmax/argmin),
 `functional` the ops as plain functions (`td.where`, `td.maximum`, ...), and
@@ -17,10 +19,12 @@
 from tinygrad_div.engine.ops import compare as compare  # masks and argmax: what Value calls, never recorded
 from tinygrad_div.engine.ops import numpy_protocol as numpy_protocol  # loaded with the ops: Value uses it
 from tinygrad_div.engine.ops.arithmetic import Add, Div, Mul, Neg, Pow, Sub
+from tinygrad_div.engine.ops.conv import Conv
 from tinygrad_div.engine.ops.elementwise import Abs, Cos, Exp, Expm1, Log, Log1p, ReLU, Sigmoid, Sin, Sqrt, Tanh
 from tinygrad_div.engine.ops.join import Concatenate, Stack
 from tinygrad_div.engine.ops.linalg import MatMul
 from tinygrad_div.engine.ops.normalize import LogSoftmax, LogSumExp, Softmax
+from tinygrad_div.engine.ops.pool import AvgPool, MaxPool
 from tinygrad_div.engine.ops.reduce import Mean, Sum
 from tinygrad_div.engine.ops.select import Clip, Max, Maximum, Min, Minimum, Where
 from tinygrad_div.engine.ops.shape import BroadcastTo, ExpandDims, Flatten, GetItem, Reshape, Squeeze, SumTo, Transpose
@@ -34,4 +38,5 @@ __all__ = [
     "Reshape", "Squeeze", "ExpandDims", "Flatten", "Transpose", "BroadcastTo", "SumTo", "GetItem",
     "Concatenate", "Stack",
     "MatMul",
+    "Conv", "MaxPool", "AvgPool",
 ]

@@ -1,0 +1,45 @@
+"""Convolution and pooling export (onnx/windows.py): gathered windows in float64 (to 1e-12), native ops in float32."""
+
+import numpy as np
+import pytest
+
+import tinygrad_div.nn.functional as F
+from tinygrad_div import Value
+
+ort = pytest.importorskip("onnxruntime")
+pytest.importorskip("onnx")
+
+from tinygrad_div.onnx import export  # noqa: E402
+
+rng = np.random.default_rng(0)
+W, B = Value(rng.normal(size=(4, 2, 3, 2))), Value(rng.normal(size=4))
+W1 = Value(rng.normal(size=(3, 4, 2)))
+
+
+def model(x):
+    y = F.conv2d(x, W, B, stride=(2, 1), padding=1, dilation=(1, 2), groups=2).relu()
+    y = F.avg_pool2d(F.max_pool2d(y, 2, stride=1, padding=1), 2, stride=1, padding=1)
+    return F.conv1d(y.flatten(2), W1, stride=2)  # (N, 4, H·W) -> (N, 3, ·), no bias
+
+
+def run(path, x):
+    session = ort.InferenceSession(str(path), providers=["CPUExecutionProvider"])
+    return session.run(None, {session.get_inputs()[0].name: x})[0]
+
+
+def test_float64_uses_exact_operators_and_agrees_within_1e_12_at_any_batch(tmp_path):
+    x = rng.normal(size=(3, 4, 7, 8))
+    proto = export(model, x, tmp_path / "m.onnx")
+    assert not {"Conv", "MaxPool", "AveragePool"} & {node.op_type for node in proto.graph.node}
+    for batch in (3, 5):
+        x = rng.normal(size=(batch, 4, 7, 8))
+        expected = model(Value(x)).data
+        assert np.max(np.abs(run(tmp_path / "m.onnx", x) - expected)) <= 1e-12 * np.max(np.abs(expected))
+
+
+def test_float32_uses_the_native_operators(tmp_path):
+    x = rng.normal(size=(2, 4, 7, 8))
+    proto = export(model, x, tmp_path / "m.onnx", dtype="float32")
+    assert {"Conv", "MaxPool", "AveragePool"} <= {node.op_type for node in proto.graph.node}
+    expected = model(Value(x)).data
+    np.testing.assert_allclose(run(tmp_path / "m.onnx", x.astype(np.float32)), expected, rtol=1e-4, atol=1e-5)
