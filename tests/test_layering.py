@@ -2,7 +2,7 @@
 
     base         tinygrad_div.files                       (imports nothing from the package)
     engine       tinygrad_div.engine.*
-    tools        gradcheck, testing, anomaly, viz, compile.*
+    tools        gradcheck, testing.* (a package: locate, check, strategies), anomaly, viz, explain, compile.*
     models       nn.*, optim, onnx.*
     facade       the package __init__: the public API, gathered from the layers below application
     application  division.*
@@ -32,7 +32,7 @@ LAYERS: dict[str, tuple[float, tuple[str, ...]]] = {
     "base": (0, ("tinygrad_div.files",)),
     "engine": (1, ("tinygrad_div.engine",)),
     "tools": (2, ("tinygrad_div.gradcheck", "tinygrad_div.testing", "tinygrad_div.anomaly", "tinygrad_div.viz",
-                  "tinygrad_div.compile")),
+                  "tinygrad_div.explain", "tinygrad_div.compile")),
     "models": (3, ("tinygrad_div.nn", "tinygrad_div.optim", "tinygrad_div.onnx")),
     "facade": (3.5, (FACADE,)),  # above every layer it re-exports, below those that may use the public API
     "application": (4, ("tinygrad_div.division",)),

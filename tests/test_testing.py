@@ -142,3 +142,59 @@ def test_check_op_draws_the_same_inputs_whatever_modules_were_imported(tmp_path,
     seen.append([])
     check_op(Recorded, examples=20, second_order=False)
     assert seen[0] == seen[1]
+
+
+HUBER = '''import os
+import numpy as np
+from tinygrad_div import Function
+
+
+class Huber(Function):
+    """y = r²/2 for |r| <= 1, else |r| - 1/2, r = x - t;  dy/dx = clip(r, -1, 1) = -dy/dt"""
+
+    @staticmethod
+    def forward(ctx, x, t):
+        with open(os.environ["DRAWS"], "a") as log:  # every input the check runs the op on, in order
+            log.write(repr((np.asarray(x).tolist(), np.asarray(t).tolist())) + "\\n")
+        ctx.save_for_backward(x, t)
+        r = x - t
+        return np.where(np.abs(r) <= 1.0, 0.5 * r * r, np.abs(r) - 0.5)
+
+    @staticmethod
+    def backward(ctx, grad):
+        x, t = ctx.saved_tensors
+        g = np.clip(x - t, -1.0, 1.0)
+        return grad * g, -grad * g
+'''
+
+
+def test_the_check_command_and_check_op_draw_the_same_inputs_and_agree(tmp_path):
+    """The Huber case: `check --module my_ops.py` failed it where check_op passed it, because hypothesis
+    also draws numbers written in the source of loaded modules, and the command loads other modules.
+    Both now draw without them: the very same inputs, in the same order, and the same verdict."""
+    (tmp_path / "my_ops.py").write_text(HUBER)
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    api = subprocess.run([sys.executable, "-c", "import my_ops\nfrom tinygrad_div.testing import check_op\n"
+                          "check_op(my_ops.Huber, examples=20)\nprint('pass')"],
+                         cwd=tmp_path, capture_output=True, text=True, env={**env, "DRAWS": "api.txt"}, timeout=120)
+    cli = subprocess.run([sys.executable, "-m", "tinygrad_div", "check", "--module", "my_ops.py", "--examples", "20"],
+                         cwd=tmp_path, capture_output=True, text=True, env={**env, "DRAWS": "cli.txt"}, timeout=120)
+    assert api.returncode == 0 and api.stdout == "pass\n", api.stderr
+    assert cli.returncode == 0 and "1 passed, 0 failed" in cli.stdout, cli.stdout + cli.stderr
+    drawn = (tmp_path / "api.txt").read_text()
+    assert drawn.count("\n") > 100 and drawn == (tmp_path / "cli.txt").read_text()
+
+
+def test_check_op_runs_the_paths_hook_after_the_derivatives_and_fails_on_its_report():
+    class Report:
+        def __init__(self, ok):
+            self.ok = ok
+
+        def __str__(self):
+            return "compile: gradient of input 0 differs in bits"
+
+    seen = []
+    report = check_op(Softplus, examples=3, paths=lambda op: seen.append(op) or Report(True))
+    assert seen == [Softplus] and report.paths.ok
+    with pytest.raises(OpCheckError, match="Softplus failed its check of the other paths: compile: gradient of"):
+        check_op(Softplus, examples=3, paths=lambda op: Report(False))

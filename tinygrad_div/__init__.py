@@ -32,6 +32,7 @@ from tinygrad_div.engine.ops.functional import (
 )
 from tinygrad_div.engine.randomness import default_generator, manual_seed
 from tinygrad_div.engine.value import Value
+from tinygrad_div.explain import explain  # (td.explain is the function, as td.compile is)
 from tinygrad_div.gradcheck import GradcheckError, gradcheck, gradgradcheck
 
 __all__ = [
@@ -45,4 +46,5 @@ __all__ = [
     "sqrt", "sin", "cos", "log1p", "expm1", "softmax", "log_softmax", "logsumexp",
     "concatenate", "stack", "squeeze", "expand_dims", "unsqueeze", "flatten",
     "compile", "TraceError",
+    "explain",
 ]

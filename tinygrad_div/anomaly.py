@@ -63,7 +63,7 @@ class _Detector:
 
     def check_forward(self, op: type, ctx: Any, datas: Sequence[Any], out: Any) -> None:
         """Remember where the node was created; raise if its output is the first NaN/Inf in sight."""
-        site = _user_site()
+        site = user_site()
         if type(ctx) is op:  # a recorded node, not the throwaway ctx of an unrecorded op
             ctx.creation_site = site
         if _finite(out):
@@ -101,7 +101,7 @@ _DETECTOR = _Detector()
 
 
 # -- where user code created a node -----------------------------------------------------------
-def _user_site() -> Site | None:
+def user_site() -> Site | None:
     """(file, line) of the innermost caller outside this package; the line's text is read only on error."""
     frame = sys._getframe(1)
     while frame is not None:

@@ -16,7 +16,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import NoReturn
 
-from tinygrad_div.commands import check, derive, export, graph, predict, train
+from tinygrad_div.commands import check, derive, explain, export, graph, predict, train
 from tinygrad_div.commands.usage import UsageError
 
 PROG = "tinygrad-div"
@@ -41,6 +41,7 @@ COMMANDS: dict[str, Command] = {
     "check": Command(check.HELP, check.add_arguments, check.command),
     "export": Command(export.HELP, export.add_arguments, export.command),
     "derive": Command(derive.HELP, derive.add_arguments, derive.command),
+    "explain": Command(explain.HELP, explain.add_arguments, explain.command),
     # More subcommands go here, one entry each: Command(help, add_arguments, run).
     # `run(args)` returns the exit status and raises UsageError for bad input.
 }

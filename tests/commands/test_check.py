@@ -174,7 +174,8 @@ def test_examples_must_be_positive(capsys):
 
 def test_without_hypothesis_the_error_names_the_dev_install(monkeypatch, capsys):
     monkeypatch.setitem(sys.modules, "hypothesis", None)  # makes `import hypothesis` fail
-    monkeypatch.delitem(sys.modules, "tinygrad_div.testing", raising=False)
+    for module in ("tinygrad_div.testing", "tinygrad_div.testing.check", "tinygrad_div.testing.strategies"):
+        monkeypatch.delitem(sys.modules, module, raising=False)
     status, _, err = run_cli(capsys)
     assert status == 2
     assert 'pip install "tinygrad_div[dev]"' in err and err.count("\n") == 1

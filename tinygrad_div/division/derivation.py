@@ -11,7 +11,12 @@ from __future__ import annotations
 import numpy as np
 
 from tinygrad_div.compile import Compiled, compile, named
+from tinygrad_div.engine.value import Value
+from tinygrad_div.explain import Explanation, explain
 from tinygrad_div.nn import MLP, mse_loss
+
+#: The sample derive and explain run the network on: (x, t), as the notes' (inputs, label).
+SAMPLE = (np.array([0.6, 0.3]), 0.5)
 
 
 def notes_step(hidden: tuple[int, ...] = (), seed: int = 0) -> tuple[Compiled, MLP]:
@@ -54,7 +59,7 @@ MARK = "  <- "
 def derivation(hidden: tuple[int, ...] = ()) -> str:
     """The generated program for the notes' network, each chain-rule line followed by its formula."""
     step, model = notes_step(hidden)
-    step(np.array([0.6, 0.3]), 0.5)
+    step(*SAMPLE)
     table = formulas(len(model.layers))
     out = []
     for line in step.source.splitlines():
@@ -65,3 +70,27 @@ def derivation(hidden: tuple[int, ...] = ()) -> str:
     header = [f"# The notes' network {sizes} (sigmoid), E = mean((s1 - t)**2), as td.compile derived it.",
               "# Each line computes one op; '<-' marks the notes' chain-rule term a line computes."]
     return "\n".join(header + out) + "\n"
+
+
+def notes_forward(hidden: tuple[int, ...] = (), seed: int = 0) -> tuple[Value, dict[str, Value]]:
+    """The notes' network run eagerly on SAMPLE: the loss E and every value by its name in the notes
+    (net1, s1, w1, b1 for the last layer; net2, s2, w2, b2 below it; ...)."""
+    model = MLP([2, *hidden, 1], seed=seed)
+    depth = len(model.layers)
+    names: dict[str, Value] = {}
+    s: Value | np.ndarray = SAMPLE[0]
+    for i, layer in enumerate(model.layers):
+        k = depth - i
+        names[f"w{k}"], names[f"b{k}"] = layer.weight, layer.bias
+        names[f"net{k}"] = net = layer(s)
+        names[f"s{k}"] = s = net.sigmoid()
+    names["E"] = loss = mse_loss(s, SAMPLE[1])
+    return loss, names
+
+
+def explanations(hidden: tuple[int, ...] = ()) -> list[Explanation]:
+    """`td.explain` of E with respect to every weight and bias of the notes' network: w1, b1 (the last
+    layer), then w2, b2 below it, ..."""
+    loss, names = notes_forward(hidden)
+    parameters = sorted((name for name in names if name[0] in "wb"), key=lambda n: (int(n[1:]), n[0] == "b"))
+    return [explain(loss, names[name], names=names) for name in parameters]
