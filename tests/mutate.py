@@ -31,6 +31,8 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 TESTS = ["tests/engine", "tests/nn", "tests/test_gradcheck.py", "tests/test_testing.py", "tests/test_anomaly.py"]
+#: the tests that kill td.compile's mutants (its own tests only: the engine's suite never runs a program)
+COMPILE_TESTS = ("tests/compile", "tests/test_compile.py")
 TIMEOUT = 600  # seconds; a mutant that hangs the suite counts as killed
 
 
@@ -41,6 +43,7 @@ class Mutant:
     original: str  # must occur exactly once in the file
     mutated: str
     why: str  # what a user would get wrong
+    tests: tuple[str, ...] = ()  # the tests that must kill it; () means TESTS
 
 
 OPS = "tinygrad_div/engine/ops/"
@@ -289,6 +292,67 @@ MUTANTS = [
     Mutant("saved-input-identity", ENGINE + "function.py",
            "by_identity = {id(data): x for x, data in zip(inputs, seen) if isinstance(x, Value)}",
            "by_identity = {}", "saved inputs are constants in the recorded backward (no second order)"),
+    # -- td.compile (tinygrad_div/compile/): the kept rules, the chain-rule walk, guards, checks ----------
+    *[Mutant(id_, "tinygrad_div/compile/" + path, original, mutated, why, COMPILE_TESTS) for id_, path, original,
+      mutated, why in [
+        ("compile-relu-mask", "lower.py", '"{0} != 0.0", (out,)', '"{0} > 0.0", (out,)',
+         "compiled ReLU' masks with a > 0: nan at x = inf, w = 0 (issue 15, bug 3)"),
+        ("compile-relu-scalar-mask", "lower.py", '"1.0 if {0} > 0.0 or {0} != {0} else 0.0"',
+         '"1.0 if {0} > 0.0 else 0.0"',
+         "compiled scalar ReLU' is 0 at nan"),
+        ("compile-pow-zero-exponent", "lower.py", "(v.value == value if value is not None else v.value != 0.0)",
+         "(v.value == value if value is not None else True)", "x ** 0.0 by the rule: 0·inf = nan at x = 0"),
+        ("compile-pow-square", "lower.py", '"{0} * 2.0 * {1}"', '"{0} * {1}"', "d(x²)/dx without the 2"),
+        ("compile-sigmoid-backward", "lower.py", '"{0} * {1} * {2} * {2}"', '"{0} * {1} * {2}"',
+         "σ' as z·r instead of z·r²"),
+        ("compile-sigmoid-negative", "lower.py", '"np.exp(np.minimum({0}, 0.0)) * {1}"', '"{1} + 0.0 * {0}"',
+         "σ(a) as 1/(1+e^-|a|): wrong for a < 0"),
+        ("compile-mean-count", "lower.py", "count = b.const(float(math.prod(shape[i] for i in axes)))",
+         "count = b.const(float(math.prod(shape)))", "a mean over an axis divided by every element's count"),
+        ("compile-matmul-dot", "lower.py", 'b.line("{0} * {1}", (g, y), "MatMul", "d_matmul")',
+         'b.line("{0} * {1}", (g, x), "MatMul", "d_matmul")', "a dot product's gradient is its own vector"),
+        ("compile-affine-bias", "lower.py", "    return grad_x, grad_w, g\n", "    return grad_x, grad_w, None\n",
+         "Affine's bias gets no gradient from the rule"),
+        ("compile-walk-sum", "backward.py", 'pending[slot] = b.line("{0} + {1}", (pending[slot], pg)',
+         'pending[slot] = b.line("{1} + 0.0 * {0}", (pending[slot], pg)',
+         "a node used twice keeps only its last gradient"),
+        ("compile-walk-order", "backward.py", "for node in reversed(nodes):", "for node in nodes:",
+         "the chain rule walked oldest node first"),
+        ("compile-walk-needs", "backward.py", "if pg is None or not need:", "if pg is None:",
+         "constants (requires_grad=False) get a .grad"),
+        ("compile-accumulate-copy", "backward.py", '"{0}.copy() if {1} is None else {1} + {0}"',
+         '"{0} if {1} is None else {1} + {0}"', "two parameters' .grad share one array"),
+        ("compile-rule-check", "backward.py", "if grads is not None and _matches(b, node, grads, eager):",
+         "if grads is not None:", "a backward rule that disagrees with its op is used anyway"),
+        ("compile-forward-check", "tracer.py", "if out is not None and same_bits(self.b.value(out), eager)",
+         "if out is not None", "a forward rule that disagrees with its op is used anyway"),
+        ("compile-first-call-check", "compiled.py", "if differ or not same_bits(compiled, loss.data):", "if False:",
+         "a program that differs from eager is cached and run"),
+        ("compile-first-call-grads", "compiled.py",
+         "if not (same_bits(p.grad, g) and type(p.grad) is type(g))]", "if False]",
+         "the first call compares only the loss with eager"),
+        ("compile-guard-none", "tracer.py", "if type(out.data) is np.ndarray and self._masked(inputs, params):",
+         "if False:", "a mask's selection count baked in (issue 15, bug 1)"),
+        ("compile-guard-params", "tracer.py", "mask(v) or type(v) is tuple and any(mask(u) for u in v)", "False",
+         "indexing with a mask (a parameter of GetItem) not guarded"),
+        ("compile-guard-ndim", "builder.py", '"if {0}.shape != %r: guard', '"if {0}.ndim != len(%r): guard',
+         "the guard checks the number of axes, not the count"),
+        ("compile-variant-reuse", "compiled.py", "for other in traced.variants:", "for other in ():",
+         "a selection count seen before traces again (and soon refuses)"),
+        ("compile-variant-limit", "compiled.py", "if len(traced.variants) + 1 >= MAX_VARIANTS:", "if False:",
+         "a count that keeps changing traces without end"),
+        ("compile-static-int", "compiled.py", "(type(d).__name__, d) if _static(d)", "() if _static(d)",
+         "an int label's program reused for another label"),
+        ("compile-float32", "compiled.py", 'if isinstance(a, _ndarray) and a.dtype.kind == "f" and a.ndim:',
+         "if False:", "float32 arguments converted silently"),
+        ("compile-replay-needs", "runtime.py", "        v.requires_grad = flag\n", "        v.requires_grad = False\n",
+         "a replayed backward sees needs_input_grad all False (issue 15, item 12)"),
+        ("compile-param-frozen", "tracer.py", 'slot = self.b.program.slot("param"',
+         'slot = self.b.program.slot("const"',
+         "parameters frozen at their trace-time data"),
+        ("compile-mask-const", "tracer.py", "        if type(x) is np.ndarray and id(x) in self.masks:\n",
+         "        if False:\n", "a comparison's mask frozen as a constant"),
+    ]],
 ]
 
 
@@ -375,7 +439,7 @@ def main() -> int:
     with tempfile.TemporaryDirectory(prefix="mutate-") as temporary:
         root = Path(temporary)
         copy_repository(root, args.tests_from)
-        passed, seconds = run_tests(root, TESTS)
+        passed, seconds = run_tests(root, sorted(set(TESTS) | {t for m in mutants for t in m.tests}))
         if not passed:
             sys.exit("mutate.py: the tests fail without any mutant; fix them first")
         print(f"unmutated suite passes ({seconds:.0f} s); {len(mutants)} mutants", flush=True)
@@ -385,7 +449,7 @@ def main() -> int:
             original = path.read_text()
             path.write_text(original.replace(m.original, m.mutated))
             try:
-                passed, seconds = run_tests(root, TESTS)
+                passed, seconds = run_tests(root, list(m.tests) or TESTS)
             finally:
                 path.write_text(original)
             print(f"{'SURVIVED' if passed else 'killed  '} {m.id:32} {seconds:5.1f} s  {m.why}", flush=True)

@@ -33,11 +33,20 @@ def _check(fn, params, *calls):
     return step
 
 
-@pytest.mark.parametrize("op", ["relu", "sigmoid", "square", "cube", "add", "sub", "mul", "mean", "matmul"])
+KEPT = {"relu": "ReLU", "sigmoid": "Sigmoid", "square": "Pow", "cube": "Pow", "add": "Add", "sub": "Sub",
+        "mul": "Mul", "mean": "Mean", "matmul": "MatMul", "affine": "Affine", "power0": None}
+
+
+@pytest.mark.parametrize("op", list(KEPT))
 def test_every_kept_rule_gives_eagers_bits_at_every_edge(op):
-    """Traced on ordinary numbers, then called on ±0, ±inf, nan, subnormals, huge values: no rule may differ."""
+    """Traced on ordinary numbers, then called on ±0, ±inf, nan, subnormals, huge values: no rule may differ.
+
+    The rule must also be what runs (not silently replaced by a replay at trace time)."""
+    from tinygrad_div.nn.functional import linear
+
     w = Value(np.ones(EDGES.size))
     v = Value(np.full((EDGES.size, 2), 0.5))
+    weight, bias = Value(np.full((2, EDGES.size), 0.25)), Value(np.array([0.5, -0.5]))
     body = {
         "relu": lambda x: (x * w).relu().sum(),
         "sigmoid": lambda x: (x * w).sigmoid().sum(),
@@ -48,9 +57,14 @@ def test_every_kept_rule_gives_eagers_bits_at_every_edge(op):
         "mul": lambda x: (x * w * x).sum(),
         "mean": lambda x: (x * w).mean(),
         "matmul": lambda x: ((x * w) @ v).sum(),
+        "affine": lambda x: linear((x * w).reshape((1, -1)), weight, bias).sum(),
+        "power0": lambda x: ((x * w) ** 0.0).sum(),  # replayed: a zero exponent is Pow.backward's own edge
     }[op]
     rng = np.random.default_rng(0)
-    _check(body, [w, v], (rng.uniform(0.5, 2.0, EDGES.size),), (EDGES,), (EDGES[::-1].copy(),), (-EDGES,))
+    step = _check(body, [w, v, weight, bias], (rng.uniform(0.5, 2.0, EDGES.size),), (EDGES,), (EDGES[::-1].copy(),),
+                  (-EDGES,))
+    if KEPT[op]:
+        assert f"# {KEPT[op]}" in step.source and f"replay_forward({KEPT[op]}," not in step.source
 
 
 def test_relu_backward_passes_nan_as_eager_does():
