@@ -52,3 +52,12 @@ def test_one_gradient_reaching_two_parameters_is_two_arrays():
         a.grad = c.grad = None
         step(np.array([1.0, 2.0, 3.0]))
         assert same_bits(a.grad, c.grad) and not np.shares_memory(a.grad, c.grad)
+
+
+def test_a_value_that_does_not_require_grad_gets_no_grad():
+    """Add's rule hands its gradient to both inputs; the walk must drop the one for a constant Value."""
+    w, c = Value(np.array([1.0, 2.0])), Value(np.array([3.0, 4.0]), requires_grad=False)
+    step = compile(lambda x: ((x * w + c) * (c + x)).sum())
+    step(np.array([1.0, -1.0]))
+    step(np.array([2.0, 0.5]))
+    assert c.grad is None and w.grad.tolist() == [1.0 * 4.0 + 2.0 * 5.0, -1.0 * 3.0 + 0.5 * 4.5]
