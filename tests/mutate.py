@@ -46,9 +46,21 @@ class Mutant:
     tests: tuple[str, ...] = ()  # the tests that must kill it; () means TESTS
 
 
+def _default(id: str, signature: str, old: str, new: str, why: str) -> Mutant:
+    """A mutant of one keyword default in one of gradcheck.py's signatures."""
+    return Mutant(id, GRADCHECK, signature, signature.replace(old, new), why)
+
+
 OPS = "tinygrad_div/engine/ops/"
 ENGINE = "tinygrad_div/engine/"
 NN = "tinygrad_div/nn/"
+GRADCHECK = "tinygrad_div/gradcheck.py"
+# the keyword defaults of gradcheck, compare_gradients and gradgradcheck, each told apart by what follows them
+_DEFAULTS = "    eps: float = 1e-6,\n    atol: float = 1e-5,\n    rtol: float = 1e-3,\n    seed: int = 0,\n"
+_GRADCHECK = _DEFAULTS + ") -> bool:\n    \"\"\"Check `fn`'s gradients"
+_COMPARE = _DEFAULTS + ") -> GradientErrors:"
+_GRADGRAD = _DEFAULTS + "    projections: int = 2,"
+_TOLERANCES, _SWAPPED = "atol: float = 1e-5,\n    rtol: float = 1e-3", "atol: float = 1e-3,\n    rtol: float = 1e-5"
 
 MUTANTS = [
     # -- arithmetic -------------------------------------------------------------------------
@@ -248,6 +260,46 @@ MUTANTS = [
     Mutant("softplus-second-order", NN + "functional.py",
            "return grad * (s if isinstance(x, Value) else s.data)", "return grad * s.data",
            "Softplus' second derivative lost (σ(x) a constant in the recorded backward)"),
+    Mutant("pow-b-needs-base", OPS + "arithmetic.py", "        if ctx.needs_input_grad[1]:\n            # 1 added",
+           "        if ctx.needs_input_grad[0] and ctx.needs_input_grad[1]:\n            # 1 added",
+           "2.0 ** x gives x no gradient (the exponent's gradient only when the base needs one too)"),
+    # -- the checkers (gradcheck.py): tolerances, step, projections ----------------------------
+    _default("gradcheck-atol", _GRADCHECK, "atol: float = 1e-5", "atol: float = 1e-2",
+             "gradcheck's default atol loosened to 1e-2"),
+    _default("gradcheck-rtol", _GRADCHECK, "rtol: float = 1e-3", "rtol: float = 1e-1",
+             "gradcheck's default rtol loosened to 1e-1"),
+    _default("gradcheck-swapped", _GRADCHECK, _TOLERANCES, _SWAPPED,
+             "gradcheck's default atol and rtol swapped: any error under 1e-3 passes"),
+    _default("gradcheck-eps-coarse", _GRADCHECK, "eps: float = 1e-6", "eps: float = 1e-5",
+             "gradcheck's finite-difference step 1e-5"),
+    _default("gradcheck-eps-fine", _GRADCHECK, "eps: float = 1e-6", "eps: float = 1e-7",
+             "gradcheck's finite-difference step 1e-7"),
+    Mutant("gradcheck-isclose-swapped", GRADCHECK, "np.isclose(value, numeric, rtol=rtol, atol=atol)",
+           "np.isclose(value, numeric, rtol=atol, atol=rtol)",
+           "every check (check_op's included) with rtol and atol swapped"),
+    _default("compare-gradients-atol", _COMPARE, "atol: float = 1e-5", "atol: float = 1e-2",
+             "compare_gradients' default atol loosened to 1e-2"),
+    _default("compare-gradients-rtol", _COMPARE, "rtol: float = 1e-3", "rtol: float = 1e-1",
+             "compare_gradients' default rtol loosened to 1e-1"),
+    _default("gradgradcheck-atol", _GRADGRAD, "atol: float = 1e-5", "atol: float = 1e-2",
+             "gradgradcheck's default atol loosened to 1e-2"),
+    _default("gradgradcheck-rtol", _GRADGRAD, "rtol: float = 1e-3", "rtol: float = 1e-1",
+             "gradgradcheck's default rtol loosened to 1e-1"),
+    _default("gradgradcheck-swapped", _GRADGRAD, _TOLERANCES, _SWAPPED,
+             "gradgradcheck's default atol and rtol swapped"),
+    _default("gradgradcheck-eps", _GRADGRAD, "eps: float = 1e-6", "eps: float = 1e-4",
+             "gradgradcheck's finite-difference step 1e-4"),
+    Mutant("gradgradcheck-first-projection", GRADCHECK, "    for _ in range(projections):\n",
+           "    for _ in range(min(projections, 1)):\n", "gradgradcheck checks only its first projection"),
+    Mutant("gradgradcheck-unweighted", GRADCHECK, "total = total + (g * w).sum()", "total = total + g.sum()",
+           "gradgradcheck projects every gradient on ones, not on its random weights"),
+    Mutant("seed-grad-outputs-detached", ENGINE + "autograd.py",
+           "    elif create_graph and isinstance(grad, Value):\n        seed = grad\n",
+           "    elif create_graph and isinstance(grad, Value):\n        seed = grad.detach()\n",
+           "grad(..., grad_outputs=v, create_graph=True) treats v as a constant"),
+    Mutant("bce-cancelling", NN + "losses.py", "(softplus(-logits) * targets + softplus(logits) * (1.0 - targets))",
+           "(softplus(logits) - logits * targets)",
+           "BCE with logits as softplus(x) − x·y: a confident, correct prediction's loss rounds away"),
     # -- the engine's gradient bookkeeping ------------------------------------------------------
     Mutant("leaf-accumulate", ENGINE + "autograd.py", "            p.grad = p.grad + g\n",
            "            p.grad = g\n", "a leaf's gradient overwritten (two uses, backward twice, a leaf as the root)"),

@@ -4,6 +4,7 @@ import numpy as np
 import pytest
 
 from tinygrad_div import Function, GradcheckError, Value, gradcheck, gradgradcheck
+from tinygrad_div.gradcheck import compare_gradients
 
 
 class WrongSquare(Function, register=False):
@@ -113,3 +114,124 @@ def test_gradcheck_does_not_touch_callers_values():
 
 def test_numpy_float64_scalars_are_float64_inputs():
     assert gradcheck(lambda x: x * x, [np.float64(1.5)])
+
+
+# -- the checkers' own tolerances, step and projections: each just inside and just outside ------
+class Slope(Function, register=False):
+    """y = slope·x, whose backward reports slope + error: a gradient off by exactly `error`."""
+
+    @staticmethod
+    def forward(ctx, x, *, slope, error):
+        ctx.reported = slope + error
+        return slope * x
+
+    @staticmethod
+    def backward(ctx, grad):
+        return grad * ctx.reported
+
+
+def slope_with_error(slope, error):
+    return lambda x: Slope.apply(x, slope=slope, error=error)
+
+
+@pytest.mark.parametrize("check", [gradcheck, compare_gradients])
+def test_gradcheck_tolerates_an_absolute_error_up_to_1e_5(check):
+    """Where the true gradient is 0 only atol = 1e-5 counts: 0.9e-5 passes, 1.1e-5 fails."""
+    check(slope_with_error(0.0, 0.9e-5), [np.array([0.5, -1.0])])
+    with pytest.raises(GradcheckError, match="analytic 1.1e-05, numeric 0,"):
+        check(slope_with_error(0.0, 1.1e-5), [np.array([0.5, -1.0])])
+
+
+@pytest.mark.parametrize("check", [gradcheck, compare_gradients])
+def test_gradcheck_tolerates_a_relative_error_up_to_1e_3(check):
+    """Where the true gradient is 1000, rtol = 1e-3 of it (plus atol) counts: 0.99 passes, 1.01 fails."""
+    check(slope_with_error(1000.0, 0.99), [0.5])
+    with pytest.raises(GradcheckError, match="analytic 1001.01"):
+        check(slope_with_error(1000.0, 1.01), [0.5])
+
+
+def ripple(t):
+    """0 for 0.5e-6 <= |t| <= 2e-6, else ±1e-6 (by the sign of t): invisible to a step of 1e-6 only."""
+    off = (np.abs(t) < 0.5e-6) | (np.abs(t) > 2e-6)
+    return 1e-6 * np.sign(t) * off
+
+
+class Rippled(Function, register=False):
+    """y = x + ripple(x): slope 1 as seen by central differences with a step between 0.5e-6 and 2e-6."""
+
+    @staticmethod
+    def forward(ctx, x):
+        return x + ripple(x)
+
+    @staticmethod
+    def backward(ctx, grad):
+        return grad * 1.0
+
+
+def test_gradcheck_steps_by_1e_minus_6():
+    """A step of 1e-5 or 1e-7 would see the ripple: a slope of 1.1 or 11, not 1."""
+    assert gradcheck(Rippled.apply, [np.array([0.0, 0.0])])
+    with pytest.raises(GradcheckError, match="numeric 1.1,"):
+        gradcheck(Rippled.apply, [np.array([0.0])], eps=1e-5)
+    with pytest.raises(GradcheckError, match="numeric 11"):
+        gradcheck(Rippled.apply, [np.array([0.0])], eps=1e-7)
+
+
+class BentHessian(Function, register=False):
+    """y = Σ ½·k·x²; backward's value k·x is right, but its recorded graph adds `bend`·(x − x detached),
+    so the second derivative it reports is k + bend (along `direction`, when one is given)."""
+
+    @staticmethod
+    def forward(ctx, x, *, k, bend, direction=None):
+        ctx.save_for_backward(x)
+        ctx.k, ctx.bend, ctx.direction = k, bend, direction
+        return 0.5 * k * float(np.sum(x * x))
+
+    @staticmethod
+    def backward(ctx, grad):
+        (x,) = ctx.saved_tensors
+        if not isinstance(x, Value):
+            return grad * ctx.k * x
+        if ctx.direction is None:
+            return grad * (ctx.k * x + ctx.bend * (x - x.detach()))
+        along = (x * ctx.direction).sum()
+        return grad * (ctx.k * x + ctx.bend * ctx.direction * (along - along.detach()))
+
+
+def projection_draws(seed, shape, projections=2):
+    """The upstream gradient and weights of each of gradgradcheck's projections, drawn as its docstring says."""
+    rng = np.random.default_rng(seed)
+    return [(float(rng.standard_normal()), rng.standard_normal(shape) if shape else float(rng.standard_normal()))
+            for _ in range(projections)]
+
+
+def test_gradgradcheck_tolerates_a_relative_error_up_to_1e_3():
+    """Second derivative 1e6: an error of 0.9e3 passes and 1.1e3 fails, whatever the projections."""
+    assert gradgradcheck(lambda x: BentHessian.apply(x, k=1e6, bend=0.9e3), [0.5])
+    with pytest.raises(GradcheckError, match="gradient of"):
+        gradgradcheck(lambda x: BentHessian.apply(x, k=1e6, bend=1.1e3), [0.5])
+
+
+def test_gradgradcheck_tolerates_an_absolute_error_up_to_1e_5_in_every_projection():
+    """True second derivative 0: projection (u, w) reports u·w·bend. With the default seed the second
+    projection is the larger, so an error just over atol there is seen by it alone."""
+    (u1, w1), (u2, w2) = projection_draws(0, ())
+    assert abs(u1 * w1) * 1.1 < abs(u2 * w2)
+    inside, outside = 0.9e-5 / abs(u2 * w2), 1.1e-5 / abs(u2 * w2)
+    assert gradgradcheck(lambda x: BentHessian.apply(x, k=0.0, bend=inside), [0.5])
+    assert gradgradcheck(lambda x: BentHessian.apply(x, k=0.0, bend=outside), [0.5], projections=1)
+    with pytest.raises(GradcheckError, match="gradient of"):
+        gradgradcheck(lambda x: BentHessian.apply(x, k=0.0, bend=outside), [0.5])
+
+
+def test_gradgradcheck_checks_every_projection():
+    """A Hessian error along a direction the first projection's weights are orthogonal to: only the
+    second projection sees it."""
+    (_, w1), _ = projection_draws(0, (3,))
+    direction = np.array([1.0, -2.0, 0.5])
+    direction -= (direction @ w1) / (w1 @ w1) * w1
+    bent = lambda x: BentHessian.apply(x, k=1.0, bend=1.0, direction=direction)  # noqa: E731
+    x = np.array([0.5, -1.0, 2.0])
+    assert gradgradcheck(bent, [x], projections=1)
+    with pytest.raises(GradcheckError):
+        gradgradcheck(bent, [x])

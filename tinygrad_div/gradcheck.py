@@ -117,7 +117,11 @@ def gradgradcheck(
     seed: int = 0,
     projections: int = 2,
 ) -> bool:
-    """Check second derivatives: gradcheck of random projections of `fn`'s gradient (built with create_graph)."""
+    """Check second derivatives: gradcheck of random projections of `fn`'s gradient (built with create_graph).
+
+    Projection k differentiates Σᵢ <wᵢ, d<u, fn>/dxᵢ>, with an upstream gradient u and a
+    weight wᵢ per float input drawn, in that order, from numpy's `default_rng(seed)`.
+    """
     datas = _float64_inputs(inputs)
     rng = np.random.default_rng(seed)
     out_shape = _call(fn, _values(datas)).shape

@@ -165,6 +165,18 @@ class TestGradFunction:
         s = 1 / (1 + np.exp(-0.7))
         assert second == pytest.approx(s * (1 - s) * (1 - 2 * s), rel=1e-12, abs=0)
 
+    def test_grad_outputs_stay_differentiable_under_create_graph(self):
+        """grad(y, x, grad_outputs=v, create_graph=True) is vᵀ·dy/dx as a Value of v too (torch.autograd.grad)."""
+        x, v = Value(np.array([1.0, 2.0])), Value(np.array([3.0, -1.0]))
+        (g,) = grad(x * x, x, grad_outputs=v, create_graph=True)  # 2·x·v
+        assert g.data.tolist() == [6.0, -4.0]
+        dv, dx = grad(g.sum(), [v, x])
+        assert dv.tolist() == [2.0, 4.0] and dx.tolist() == [6.0, -2.0]
+        x = Value(np.array([1.0, 2.0]))
+        (x * x).backward(v, create_graph=True)  # the same through backward(): x.grad = 2·x·v
+        (dv,) = grad(x.grad.sum(), v)
+        assert dv.tolist() == [2.0, 4.0]
+
     def test_sigmoid_second_derivative_is_exact_where_it_is_tiny(self):
         x = Value(40.0)
         (g1,) = grad(x.sigmoid(), [x], create_graph=True)

@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 
-from tinygrad_div import DataError, ShapeError, Value
+from tinygrad_div import DataError, ShapeError, Value, grad
 
 
 class TestStorage:
@@ -73,6 +73,21 @@ class TestOperators:
         assert y.data == 8.0
         assert base.grad == pytest.approx(12.0)
         assert exponent.grad == pytest.approx(8.0 * np.log(2.0))
+
+    def test_a_constant_base_gives_the_exponent_its_gradient(self):
+        """2.0 ** x, numpy bases too: dy/dx = 2^x·ln 2 with only the exponent requiring grad, to second order."""
+        x = Value(3.0)
+        (2.0**x).backward()
+        assert x.grad == 8.0 * np.log(2.0)
+        data = np.array([0.5, -1.0, 3.0])
+        for base in (2.0, np.float64(2.0), np.full(3, 2.0)):
+            x = Value(data)
+            (base**x).sum().backward()
+            np.testing.assert_array_equal(x.grad, 2.0**data * np.log(2.0))
+        x = Value(data)
+        (first,) = grad((2.0**x).sum(), x, create_graph=True)
+        (second,) = grad(first.sum(), x)
+        np.testing.assert_allclose(second, 2.0**data * np.log(2.0) ** 2, rtol=1e-15)
 
     def test_integer_power_of_a_negative_base_has_a_gradient(self):
         x = Value(-3.0)
