@@ -114,3 +114,20 @@ def test_issue15_example7_bce_with_logits_follows_eager_at_large_logits(tmp_path
         got = exported(lambda a, b: loss(a, b), (x[:, i:i + 1], y[:, i:i + 1]), tmp_path / "bce.onnx")
         expected = loss(Value(x[:, i:i + 1]), y[:, i:i + 1]).data
         assert got == pytest.approx(expected, rel=1e-12, abs=0), (x[0, i], got, expected)
+
+
+def test_max_and_min_give_nan_where_numpy_does(tmp_path):
+    """onnxruntime's ReduceMax/ReduceMin skip nan; numpy's max of a row with nan is nan."""
+    x = np.array([[0.0, -0.0, np.inf], [-np.inf, np.nan, 1.0]])
+    example = np.array([[0.0, -0.0, 2.0], [-3.0, 4.0, 1.0]])
+    for reduce in (lambda v: v.max(), lambda v: v.min(axis=0), lambda v: np.max(v * 1.0, axis=-1, keepdims=True)):
+        got = exported(reduce, example, tmp_path / "f.onnx", x=x)
+        np.testing.assert_array_equal(got, reduce(Value(x)).data)
+
+
+def test_log1p_at_its_pole_and_beyond(tmp_path):
+    x = np.array([[np.inf, -1.0, -2.0, np.nan, 1e308]])
+    with np.errstate(divide="ignore", invalid="ignore"):
+        expected = np.log1p(x)
+    got = exported(lambda v: v.log1p(), np.array([[1.0, 0.5, 2.0, 3.0, 0.0]]), tmp_path / "f.onnx", x=x)
+    np.testing.assert_array_equal(got, expected)

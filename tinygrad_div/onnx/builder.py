@@ -81,6 +81,15 @@ class OnnxGraph:
         self.initializers.append(numpy_helper.from_array(np.asarray(value, dtype=self.dtype), name))
         return name
 
+    def reduce(self, onnx_op: str, x: str, axes: Sequence[int], keepdims: bool) -> str:
+        """A reduction over `axes`; ReduceMax and ReduceMin give nan where numpy does (onnxruntime's skip it)."""
+        out = self.op(onnx_op, x, self.integers(axes), keepdims=int(keepdims))
+        if onnx_op not in ("ReduceMax", "ReduceMin"):
+            return out
+        nan = self.op("ReduceMax", self.op("Cast", self.op("IsNaN", x), to=self.float_type), self.integers(axes),
+                      keepdims=int(keepdims))
+        return self.op("Where", self.op("Greater", nan, self.constant(0.0)), self.constant(np.nan), out)
+
     def integers(self, values: Sequence[int]) -> str:
         """A 1-D int64 constant (axes, starts, ends...)."""
         return self.constant(np.array(list(values), dtype=np.int64), np.int64)

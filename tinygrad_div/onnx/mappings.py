@@ -33,7 +33,7 @@ def _reduce(onnx_op: str) -> Mapping:
         axes = [i for i, (d, kept) in enumerate(zip(dims, ctx.kept_shape)) if kept == 1 and d != 1]
         g.current_dims = dims
         if axes:
-            x = g.op(onnx_op, x, g.integers(axes), keepdims=1)
+            x = g.reduce(onnx_op, x, axes, keepdims=True)
             g.current_dims = tuple(1 if i in axes else d for i, d in enumerate(dims))
         return _reshaped(g, x, g.output_dims) if axes or g.output_dims != dims else g.op("Identity", x)
     return reduce

@@ -289,7 +289,7 @@ def _reduce(onnx_op: str, a: Any, axis: Any = 0, dtype: Any = None, out: Any = N
     result = numpy_reduce[onnx_op](value, axis=axes, keepdims=keepdims)
     (x,) = _floats(a.g, a)
     if axes:
-        x = a.g.op(onnx_op, x, a.g.integers(axes), keepdims=int(keepdims))
+        x = a.g.reduce(onnx_op, x, axes, keepdims)
     return Sym(a.g, x, result)
 
 
