@@ -131,3 +131,9 @@ def test_log1p_at_its_pole_and_beyond(tmp_path):
         expected = np.log1p(x)
     got = exported(lambda v: v.log1p(), np.array([[1.0, 0.5, 2.0, 3.0, 0.0]]), tmp_path / "f.onnx", x=x)
     np.testing.assert_array_equal(got, expected)
+
+
+def test_expm1_near_overflow(tmp_path):
+    x = np.array([[709.0, 709.7, 300.0, -745.0]])
+    got = exported(lambda v: v.expm1(), np.array([[1.0, 2.0, 3.0, 4.0]]), tmp_path / "f.onnx", x=x)
+    assert_close(got, np.expm1(x), rtol=1e-14)

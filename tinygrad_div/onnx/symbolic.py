@@ -206,20 +206,20 @@ def log1p(g: OnnxGraph, x: Any) -> str:
 
 
 def _log1p(g: OnnxGraph, x: str) -> str:
-    """ln(1 + x) accurate for tiny x (no ONNX op is): with u = 1 + x, ln(u)·x/(u − 1), and x where u rounds
+    """ln(1 + x) accurate for tiny x (no ONNX op is): with u = 1 + x, ln(u)·(x/(u − 1)), and x where u rounds
     to 1 (Goldberg's formula; within 1e-15 of numpy from 1e-300 to overflow)."""
     u = g.op("Add", x, g.constant(1.0))
-    ratio = g.op("Div", g.op("Mul", g.op("Log", u), x), g.op("Sub", u, g.constant(1.0)))
+    ratio = g.op("Mul", g.op("Log", u), g.op("Div", x, g.op("Sub", u, g.constant(1.0))))  # x/(u−1) ≈ 1: no overflow
     return g.op("Where", g.op("Equal", u, g.constant(1.0)), x, g.op("Where", g.op("IsInf", u), u, ratio))
 
 
 def expm1(g: OnnxGraph, x: Any) -> str:
-    """e^x − 1 accurate for tiny x: with u = e^x, (u − 1)·x/ln u; x where u rounds to 1, u − 1 where that is
+    """e^x − 1 accurate for tiny x: with u = e^x, (u − 1)·(x/ln u); x where u rounds to 1, u − 1 where that is
     −1 or u is inf (the ratio would be 0/0 or inf/inf there)."""
     (x,) = _floats(g, x)
     u = g.op("Exp", x)
     um1 = g.op("Sub", u, g.constant(1.0))
-    ratio = g.op("Div", g.op("Mul", um1, x), g.op("Log", u))
+    ratio = g.op("Mul", um1, g.op("Div", x, g.op("Log", u)))  # x/ln u ≈ 1: no overflow
     exact = g.op("Or", g.op("Equal", um1, g.constant(-1.0)), g.op("IsInf", u))
     return g.op("Where", g.op("Equal", u, g.constant(1.0)), x, g.op("Where", exact, um1, ratio))
 
