@@ -137,3 +137,15 @@ def test_expm1_near_overflow(tmp_path):
     x = np.array([[709.0, 709.7, 300.0, -745.0]])
     got = exported(lambda v: v.expm1(), np.array([[1.0, 2.0, 3.0, 4.0]]), tmp_path / "f.onnx", x=x)
     assert_close(got, np.expm1(x), rtol=1e-14)
+
+
+def test_pow_uses_numpys_formulas_for_the_exponents_2_half_and_minus_1(tmp_path):
+    """-inf ** 0.5 is nan in numpy (and eager), whose sqrt it is; C's pow (onnxruntime's Pow) gives inf."""
+    a = np.array([[-np.inf, -0.0, 3.0, -np.inf, 0.0, -2.0]])
+    b = np.array([[0.5, 0.5, 2.0, -1.0, -1.0, 3.0]])
+    with np.errstate(all="ignore"):
+        expected = (Value(a) ** Value(b)).data
+        got = exported(lambda x, y: x ** y, (np.ones((1, 6)), np.ones((1, 6))), tmp_path / "p.onnx", x=(a, b))
+        np.testing.assert_array_equal(got, expected)
+        got = exported(lambda x: x ** 0.5, np.ones((1, 6)), tmp_path / "h.onnx", x=a)
+        np.testing.assert_array_equal(got, (Value(a) ** 0.5).data)

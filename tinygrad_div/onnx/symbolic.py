@@ -210,7 +210,8 @@ def _log1p(g: OnnxGraph, x: str) -> str:
     to 1 (Goldberg's formula; within 1e-15 of numpy from 1e-300 to overflow)."""
     u = g.op("Add", x, g.constant(1.0))
     ratio = g.op("Mul", g.op("Log", u), g.op("Div", x, g.op("Sub", u, g.constant(1.0))))  # x/(u−1) ≈ 1: no overflow
-    return g.op("Where", g.op("Equal", u, g.constant(1.0)), x, g.op("Where", g.op("IsInf", u), u, ratio))
+    infinite = g.op("IsInf", u, detect_negative=0)  # ln(inf) = inf; −inf stays nan, as ln of any x < −1
+    return g.op("Where", g.op("Equal", u, g.constant(1.0)), x, g.op("Where", infinite, u, ratio))
 
 
 def expm1(g: OnnxGraph, x: Any) -> str:
@@ -222,6 +223,25 @@ def expm1(g: OnnxGraph, x: Any) -> str:
     ratio = g.op("Mul", um1, g.op("Div", x, g.op("Log", u)))  # x/ln u ≈ 1: no overflow
     exact = g.op("Or", g.op("Equal", um1, g.constant(-1.0)), g.op("IsInf", u))
     return g.op("Where", g.op("Equal", u, g.constant(1.0)), x, g.op("Where", exact, um1, ratio))
+
+
+#: the exponents numpy computes by their own formula (np.square, np.sqrt, np.reciprocal): −inf ** 0.5 is nan
+#: there and inf in C's pow (and ONNX's Pow)
+EXACT_POWERS = ((2.0, lambda g, x: g.op("Mul", x, x)), (0.5, lambda g, x: g.op("Sqrt", x)),
+                (-1.0, lambda g, x: g.op("Reciprocal", x)))
+
+
+def power(g: OnnxGraph, a: Any, b: Any) -> str:
+    """a ** b with numpy's formulas for the exponents 2, 0.5 and −1 (as the engine's `power` gives them for
+    array exponents too), ONNX's Pow elsewhere."""
+    base, exponent = _floats(g, a, b)
+    if not isinstance(b, Sym) and np.ndim(b) == 0:
+        formula = dict(EXACT_POWERS).get(float(b))
+        return formula(g, base) if formula is not None else g.op("Pow", base, exponent)
+    out = g.op("Pow", base, exponent)
+    for value, formula in EXACT_POWERS:
+        out = g.op("Where", g.op("Equal", exponent, g.constant(value)), formula(g, base), out)
+    return out
 
 
 def logaddexp(g: OnnxGraph, a: Any, b: Any) -> str:
@@ -254,7 +274,7 @@ def _extreme(onnx_op: str) -> Callable[..., str]:
 
 UFUNCS: dict[np.ufunc, Callable[..., str]] = {
     np.add: _same("Add"), np.subtract: _same("Sub"), np.multiply: _same("Mul"), np.divide: _same("Div"),
-    np.negative: _same("Neg"), np.power: _same("Pow"), np.exp: _same("Exp"), np.log: _same("Log"),
+    np.negative: _same("Neg"), np.power: power, np.exp: _same("Exp"), np.log: _same("Log"),
     np.tanh: _same("Tanh"), np.sqrt: _same("Sqrt"), np.sin: _same("Sin"), np.cos: _same("Cos"),
     np.absolute: _same("Abs"), np.sign: _same("Sign"), np.reciprocal: _same("Reciprocal"),
     np.matmul: _same("MatMul"), np.maximum: _extreme("Max"), np.minimum: _extreme("Min"),
