@@ -324,3 +324,32 @@ def test_a_forward_that_bakes_the_batch_size_is_refused_by_name(tmp_path):
     with pytest.raises(ExportError, match=r"^Scaled \(a user Function\) has no ONNX form.*change with the batch size"):
         export(lambda x: Scaled.apply(x), np.ones((2, 3)), tmp_path / "m.onnx")
     export(lambda x: Scaled.apply(x), np.ones((2, 3)), tmp_path / "m.onnx", dynamic_batch=False)  # one size: fine
+
+
+def test_a_forward_that_computes_otherwise_when_traced_is_refused(tmp_path):
+    class TwoFaced(Function):
+        @staticmethod
+        def forward(ctx, x):
+            return x * 2.0 if isinstance(x, np.ndarray) else x * 3.0  # eager's branch is not the traced one
+
+        @staticmethod
+        def backward(ctx, grad):
+            raise NotImplementedError
+
+    with pytest.raises(ExportError, match=r"^TwoFaced \(a user Function\) has no ONNX form.*not eager's"):
+        export(lambda x: TwoFaced.apply(x), np.ones((2, 3)), tmp_path / "m.onnx")
+
+
+def test_what_a_traced_forward_computes_for_backward_is_pruned(tmp_path):
+    proto = export(lambda x: x.relu(), np.ones((2, 3)), tmp_path / "m.onnx")  # forward also saves out != 0
+    assert [n.op_type for n in proto.graph.node] == ["Max", "Identity"]
+    assert [onnx.numpy_helper.to_array(t).tolist() for t in proto.graph.initializer] == [0.0]
+
+
+def test_a_size_that_follows_the_batch_irregularly_is_not_fitted_as_a_line(tmp_path):
+    """x[::2] along the batch: ceil(n/2) is no scale·n + offset, so a reshape of it must not use one."""
+    def model(x):
+        return x[::2].reshape(-1)
+
+    with pytest.raises(ExportError, match="irregularly"):
+        export(model, np.ones((4, 3)), tmp_path / "m.onnx")
