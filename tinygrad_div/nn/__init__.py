@@ -6,7 +6,7 @@
     net.eval()                                   # Dropout passes through, BatchNorm uses its running statistics
 """
 
-from tinygrad_div.nn import functional, init
+from tinygrad_div.nn import functional, init, utils
 from tinygrad_div.nn.layers import MLP, Flatten, Identity, Linear, ReLU, Sequential, Sigmoid, Tanh
 from tinygrad_div.nn.losses import binary_cross_entropy_with_logits, cross_entropy, mse_loss
 from tinygrad_div.nn.module import IncompatibleKeys, Module, ModuleList, StateDictError
@@ -15,5 +15,5 @@ from tinygrad_div.nn.saving import load, save
 __all__ = [
     "Module", "ModuleList", "StateDictError", "IncompatibleKeys", "Linear", "Sigmoid", "Tanh", "ReLU",
     "Identity", "Flatten", "Sequential", "MLP",
-    "mse_loss", "cross_entropy", "binary_cross_entropy_with_logits", "functional", "init", "save", "load",
+    "mse_loss", "cross_entropy", "binary_cross_entropy_with_logits", "functional", "init", "utils", "save", "load",
 ]
