@@ -68,7 +68,8 @@ def test_other_datasets_are_stacked_field_by_field():
 
 def test_batches_match_torchs_dataloader():
     torch = pytest.importorskip("torch")
-    from torch.utils.data import DataLoader as TorchLoader, TensorDataset as TorchDataset
+    from torch.utils.data import DataLoader as TorchLoader
+    from torch.utils.data import TensorDataset as TorchDataset
 
     for drop_last in (False, True):
         ours = DataLoader(TensorDataset(X, LABELS), batch_size=4, drop_last=drop_last)
