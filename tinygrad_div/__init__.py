@@ -1,5 +1,6 @@
 """tinygrad_div: a small, exact autograd engine on numpy, grown from a learner's notes on backprop."""
 
+from tinygrad_div import testing  # td.testing.locate_wrong_gradient; check_op, strategies load hypothesis on use
 from tinygrad_div.anomaly import AnomalyError, detect_anomaly
 from tinygrad_div.compile import TraceError, compile  # noqa: A004  (td.compile, as jax.jit: the package's name)
 from tinygrad_div.engine.autograd import grad
@@ -46,5 +47,5 @@ __all__ = [
     "sqrt", "sin", "cos", "log1p", "expm1", "softmax", "log_softmax", "logsumexp",
     "concatenate", "stack", "squeeze", "expand_dims", "unsqueeze", "flatten",
     "compile", "TraceError",
-    "explain",
+    "explain", "testing",
 ]
