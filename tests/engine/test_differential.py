@@ -259,6 +259,19 @@ def pooled(kind):
     return apply
 
 
+def batch_norm(x, w, b, training, eps=1e-5, running_mean=None, running_var=None, **_):
+    """(x − μ)/√(σ² + ε)·w + b per channel: the batch's statistics as hyper-dual ops, or the running ones."""
+    axes, kept = (0, *range(2, np.ndim(x.r))), (1, -1) + (1,) * (np.ndim(x.r) - 2)
+    if training:
+        centred = x - averaged(x, axis=axes, keepdims=True)
+        variance = averaged(centred * centred, axis=axes, keepdims=True)
+        x_hat = centred * reciprocal(REFERENCE["Sqrt"](constant_shift(variance, -eps)))
+    else:
+        inv = 1 / np.sqrt(running_var + eps)
+        x_hat = constant_shift(x, np.reshape(running_mean, kept)).linear(lambda p: p * np.reshape(inv, kept))
+    return x_hat * w.linear(lambda p: np.reshape(p, kept)) + b.linear(lambda p: np.reshape(p, kept))
+
+
 REFERENCE = {
     "Add": lambda x, y: x + y,
     "Sub": lambda x, y: x - y,
@@ -304,6 +317,7 @@ REFERENCE = {
     "Conv": conv,
     "MaxPool": pooled("max"),
     "AvgPool": pooled("avg"),
+    "BatchNorm": batch_norm,
 }
 
 OPS = registered_ops("tinygrad_div")

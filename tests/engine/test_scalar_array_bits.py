@@ -28,6 +28,7 @@ NO_SCALAR_FORM = {
     "Conv": "convolution takes a batch (N, C, *spatial) and a weight (O, C/groups, *kernel), never scalars",
     "MaxPool": "pooling takes a batch (N, C, *spatial), never a scalar",
     "AvgPool": "pooling takes a batch (N, C, *spatial), never a scalar",
+    "BatchNorm": "normalises each channel (axis 1) of a batch (N, C, ...), never a scalar",
 }
 
 EDGES = [0.0, -0.0, 1.0, -1.0, 0.5, -2.5, 3.0, 1e-300, -1e300, np.inf, -np.inf, np.nan]

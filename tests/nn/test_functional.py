@@ -59,3 +59,65 @@ def test_an_input_that_does_not_fit_the_weight_is_a_shape_error():
         linear(np.ones(4), Value(np.ones((2, 3))))
     with pytest.raises(ShapeError, match="weight"):
         linear(1.0, Value(np.ones((2, 3))))
+
+
+# -- layer_norm, dropout, embedding (compositions of recorded ops) -------------------------------------
+def test_layer_norm_normalises_the_last_axes_and_is_twice_differentiable():
+    import tinygrad_div.nn.functional as F
+    x, w, b = RNG.normal(size=(2, 3, 4)), RNG.normal(size=(3, 4)), RNG.normal(size=(3, 4))
+    y = F.layer_norm(Value(x), (3, 4), Value(w), Value(b), eps=1e-5)
+    mean, var = x.mean(axis=(1, 2), keepdims=True), x.var(axis=(1, 2), keepdims=True)
+    np.testing.assert_allclose(y.data, (x - mean) / np.sqrt(var + 1e-5) * w + b, rtol=1e-13, atol=1e-14)
+    f = lambda x, w, b: F.layer_norm(x, 4, w, b)
+    assert gradgradcheck(f, [x, w[0], b[0]])
+    with pytest.raises(ShapeError, match=r"^layer_norm: normalized_shape \(3,\) does not match the last axes of"):
+        F.layer_norm(Value(x), 3)
+
+
+def test_layer_norm_agrees_with_torch():
+    torch = pytest.importorskip("torch")
+    import tinygrad_div.nn.functional as F
+    x, w, b = RNG.normal(size=(5, 6)), RNG.normal(size=6), RNG.normal(size=6)
+    ours, theirs = [Value(a) for a in (x, w, b)], [torch.tensor(a, requires_grad=True) for a in (x, w, b)]
+    y, ty = F.layer_norm(ours[0], 6, *ours[1:]), torch.nn.functional.layer_norm(theirs[0], (6,), *theirs[1:])
+    seed = RNG.normal(size=y.shape)
+    np.testing.assert_allclose(y.data, ty.detach().numpy(), rtol=1e-12, atol=1e-14)
+    from tinygrad_div import grad
+    for g, t in zip(grad(y, ours, seed), torch.autograd.grad(ty, theirs, torch.tensor(seed))):
+        np.testing.assert_allclose(g, t.numpy(), rtol=1e-12, atol=1e-14)
+
+
+def test_dropout_zeroes_with_probability_p_and_scales_the_rest():
+    import tinygrad_div.nn.functional as F
+    x = Value(np.ones(20000))
+    y = F.dropout(x, 0.25, generator=np.random.default_rng(0))
+    kept = y.data != 0
+    assert set(np.unique(y.data)) == {0.0, 1 / 0.75} and abs(kept.mean() - 0.75) < 0.01
+    y.sum().backward()
+    np.testing.assert_array_equal(x.grad, kept / 0.75)  # the gradient takes the same mask and scale
+    again = F.dropout(x, 0.25, generator=np.random.default_rng(0))
+    np.testing.assert_array_equal(again.data, y.data)  # the same generator state, the same mask
+    assert F.dropout(x, 0.25, training=False) is x and F.dropout(x, 0.0) is x
+    assert not F.dropout(x, 1.0).data.any()
+
+
+@pytest.mark.parametrize("p", [1.5, -0.1, "0.5"])
+def test_dropout_refuses_a_probability_outside_0_1(p):
+    import tinygrad_div.nn.functional as F
+    with pytest.raises(ValueError, match=r"^dropout probability has to be between 0 and 1, but got"):
+        F.dropout(Value(np.ones(3)), p)
+
+
+def test_embedding_picks_rows_and_adds_the_gradients_of_repeated_indices():
+    import tinygrad_div.nn.functional as F
+    weight = Value(RNG.normal(size=(5, 3)))
+    indices = np.array([[0, 2], [2, 4]])
+    y = F.embedding(indices, weight)
+    assert y.shape == (2, 2, 3)
+    np.testing.assert_array_equal(y.data, weight.data[indices])
+    y.sum().backward()
+    np.testing.assert_array_equal(weight.grad[:, 0], [1.0, 0.0, 2.0, 0.0, 1.0])
+    with pytest.raises(IndexError, match=r"^embedding: index 5 is out of range for 5 embeddings$"):
+        F.embedding(np.array([5]), weight)
+    with pytest.raises(TypeError, match=r"^embedding: indices must be integers, got float64$"):
+        F.embedding(np.array([1.0]), weight)

@@ -9,9 +9,12 @@ import numpy as np
 from tinygrad_div.engine import ops
 from tinygrad_div.engine.errors import ShapeError
 from tinygrad_div.engine.function import Function
+from tinygrad_div.engine.mode import state
+from tinygrad_div.engine.randomness import generator_argument
 from tinygrad_div.engine.value import Value
 
-__all__ = ["linear", "softplus", "conv1d", "conv2d", "max_pool2d", "avg_pool2d"]
+__all__ = ["linear", "softplus", "conv1d", "conv2d", "max_pool2d", "avg_pool2d",
+           "batch_norm", "layer_norm", "dropout", "embedding"]
 
 
 class Affine(Function):
@@ -179,3 +182,72 @@ def _batched(name: str, rank: int, x: Any, apply: Any) -> Value:
         raise ShapeError(f"{name}: expected a {rank + 1}-D (unbatched) or {rank + 2}-D (batched) input, "
                          f"got {ndim}-D")
     return apply(x)
+
+
+# -- normalisation, dropout, embedding ---------------------------------------------------------------
+def batch_norm(input: Any, running_mean: np.ndarray | None, running_var: np.ndarray | None, weight: Any = None,
+               bias: Any = None, training: bool = False, momentum: float | None = 0.1, eps: float = 1e-5,
+               num_batches_tracked: np.ndarray | None = None) -> Value:
+    """Normalise each channel (axis 1) of input (N, C, ...), then scale by weight and shift by bias (C,), as
+    `torch.nn.functional.batch_norm`. Training: the batch's mean and biased variance, and the running
+    statistics (float64 arrays, or None) updated in place: r <- (1 - momentum)·r + momentum·s, the variance
+    unbiased; `num_batches_tracked` (a 0-d int64 array) counted up, and momentum=None the cumulative
+    average 1/num_batches_tracked, as torch's BatchNorm layers do. Eval: the running statistics."""
+    for name, stat in (("running_mean", running_mean), ("running_var", running_var)):
+        if stat is not None and not (isinstance(stat, np.ndarray) and stat.dtype == np.float64):
+            raise TypeError(f"batch_norm: {name} must be a float64 numpy array (updated in place) or None, "
+                            f"got {type(stat).__name__}")
+    if num_batches_tracked is not None and not (isinstance(num_batches_tracked, np.ndarray)
+                                                and num_batches_tracked.dtype.kind == "i"):
+        raise TypeError("batch_norm: num_batches_tracked must be an integer numpy array (counted in place) or None")
+    if momentum is None and training and num_batches_tracked is None:
+        raise ValueError("batch_norm: momentum=None (a cumulative average) needs num_batches_tracked")
+    return ops.BatchNorm.apply(input, 1.0 if weight is None else weight, 0.0 if bias is None else bias,
+                               training=bool(training), eps=float(eps), momentum=momentum, running_mean=running_mean,
+                               running_var=running_var, num_batches_tracked=num_batches_tracked)
+
+
+def layer_norm(input: Any, normalized_shape: Size, weight: Any = None, bias: Any = None, eps: float = 1e-5) -> Value:
+    """(x - mean) / sqrt(var + eps) over the last len(normalized_shape) axes (biased variance), times weight plus
+    bias (of shape normalized_shape), as `torch.nn.functional.layer_norm`. Composed of recorded ops."""
+    x = input if isinstance(input, Value) else Value(input, requires_grad=False)
+    normalized = (normalized_shape,) if hasattr(normalized_shape, "__index__") else tuple(normalized_shape)
+    if not normalized or x.shape[len(x.shape) - len(normalized):] != normalized or len(normalized) > len(x.shape):
+        raise ShapeError(f"layer_norm: normalized_shape {normalized} does not match the last axes of the input's "
+                         f"shape {x.shape}")
+    axes = tuple(range(-len(normalized), 0))
+    centred = x - x.mean(axis=axes, keepdims=True)
+    y = centred / ((centred * centred).mean(axis=axes, keepdims=True) + eps).sqrt()
+    y = y if weight is None else y * weight
+    return y if bias is None else y + bias
+
+
+def dropout(input: Any, p: float = 0.5, training: bool = True, generator: np.random.Generator | None = None) -> Value:
+    """Each element zeroed with probability p, the rest scaled by 1/(1 - p), as `torch.nn.functional.dropout`;
+    the input itself when not training or p = 0. The mask is drawn from `generator` (default: the one
+    td.manual_seed seeds). Not in a td.compile step: the program would keep the trace's mask (TraceError)."""
+    if isinstance(p, bool) or not isinstance(p, (int, float)) or not 0.0 <= p <= 1.0:
+        raise ValueError(f"dropout probability has to be between 0 and 1, but got {p!r}")
+    rng = generator_argument(generator, "dropout's generator")
+    if not training or p == 0.0:
+        return input
+    if state.tracer is not None:
+        state.tracer.refuse("dropout's random mask")
+    keep = rng.random(np.shape(getattr(input, "data", input))) >= p
+    return input * (keep / (1.0 - p)) if p < 1.0 else input * 0.0
+
+
+def embedding(input: Any, weight: Value) -> Value:
+    """Rows of weight (num_embeddings, dim) picked by the integer indices in `input` (any shape), as
+    `torch.nn.functional.embedding`: the result has shape input.shape + (dim,); a row picked twice gets the
+    gradient of both."""
+    indices = np.asarray(getattr(input, "data", input))
+    rows = np.shape(getattr(weight, "data", weight))
+    if len(rows) != 2:
+        raise ShapeError(f"embedding: weight must be 2-D (num_embeddings, embedding_dim), got shape {rows}")
+    if indices.dtype.kind not in "iu":
+        raise TypeError(f"embedding: indices must be integers, got {indices.dtype}")
+    if indices.size and (indices.min() < 0 or indices.max() >= rows[0]):
+        bad = indices.min() if indices.min() < 0 else indices.max()
+        raise IndexError(f"embedding: index {bad} is out of range for {rows[0]} embeddings")
+    return ops.GetItem.apply(weight, index=indices)

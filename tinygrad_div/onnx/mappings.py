@@ -122,6 +122,21 @@ def _stack(ctx, g: OnnxGraph, *inputs: str) -> str:
     return g.op("Concat", *[g.op("Unsqueeze", x, axis) for x in inputs], axis=ctx.axis)
 
 
+def _batch_norm(ctx, g: OnnxGraph, x: str, w: str, b: str) -> str:
+    """x̂·w + b per channel: x̂ from the running statistics (eval: constants of the model) or the batch's."""
+    kept = g.integers(ctx.kept)
+    if ctx.training:
+        axes = g.integers(ctx.axes)
+        centred = g.op("Sub", x, g.op("ReduceMean", x, axes, keepdims=1))
+        variance = g.op("ReduceMean", g.op("Mul", centred, centred), axes, keepdims=1)
+        inv = g.op("Div", g.constant(1.0), g.op("Sqrt", g.op("Add", variance, g.constant(ctx.eps))))
+        x_hat = g.op("Mul", centred, inv)
+    else:
+        x_hat = g.op("Mul", g.op("Sub", x, g.constant(ctx.running[0])), g.constant(ctx.running[1]))
+    w, b = (v if not dims else g.op("Reshape", v, kept) for v, dims in ((w, g.input_dims[1]), (b, g.input_dims[2])))
+    return g.op("Add", g.op("Mul", x_hat, w), b)
+
+
 #: The ops whose ONNX form is written here rather than traced from their forward, each with its reason.
 #: Every other op (and a user's Function without a `to_onnx` hook) is traced (see `symbolic`); the
 #: cross-path registry holds each of these to its op at the edges.
@@ -139,4 +154,5 @@ MAPPINGS: dict[type, Mapping] = {
     ops.Concatenate: _concatenate, ops.Stack: _stack,  # a list of inputs, which a forward gets unpacked
     # windows (np.pad, sliding_window_view, a loop over kernel offsets); float64 without Conv/AveragePool kernels
     ops.Conv: conv, ops.MaxPool: max_pool, ops.AvgPool: avg_pool,
+    ops.BatchNorm: _batch_norm,  # its forward updates the running statistics in place (training)
 }

@@ -10,6 +10,7 @@
     linalg       MatMul
     conv         Conv               (conv1d, conv2d; on windows.py: im2col and its adjoint)
     pool         MaxPool AvgPool
+    batch_norm   BatchNorm
 
 `compare` holds what is not recorded (comparison masks, argmax/argmin),
 `functional` the ops as plain functions (`td.where`, `td.maximum`, ...), and
@@ -19,6 +20,7 @@
 from tinygrad_div.engine.ops import compare as compare  # masks and argmax: what Value calls, never recorded
 from tinygrad_div.engine.ops import numpy_protocol as numpy_protocol  # loaded with the ops: Value uses it
 from tinygrad_div.engine.ops.arithmetic import Add, Div, Mul, Neg, Pow, Sub
+from tinygrad_div.engine.ops.batch_norm import BatchNorm
 from tinygrad_div.engine.ops.conv import Conv
 from tinygrad_div.engine.ops.elementwise import Abs, Cos, Exp, Expm1, Log, Log1p, ReLU, Sigmoid, Sin, Sqrt, Tanh
 from tinygrad_div.engine.ops.join import Concatenate, Stack
@@ -38,5 +40,5 @@ __all__ = [
     "Reshape", "Squeeze", "ExpandDims", "Flatten", "Transpose", "BroadcastTo", "SumTo", "GetItem",
     "Concatenate", "Stack",
     "MatMul",
-    "Conv", "MaxPool", "AvgPool",
+    "Conv", "MaxPool", "AvgPool", "BatchNorm",
 ]
