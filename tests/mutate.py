@@ -60,6 +60,7 @@ _DEFAULTS = "    eps: float = 1e-6,\n    atol: float = 1e-5,\n    rtol: float = 
 _GRADCHECK = _DEFAULTS + ") -> bool:\n    \"\"\"Check `fn`'s gradients"
 _COMPARE = _DEFAULTS + ") -> GradientErrors:"
 _GRADGRAD = _DEFAULTS + "    projections: int = 2,"
+_CONTRACT_CALL = "    if ctx is not None:  # ctx None: a seed, whose shape _seed checked (only its type differs)\n"
 _TOLERANCES, _SWAPPED = "atol: float = 1e-5,\n    rtol: float = 1e-3", "atol: float = 1e-3,\n    rtol: float = 1e-5"
 
 MUTANTS = [
@@ -76,9 +77,9 @@ MUTANTS = [
            "Div's first gradient divided by the wrong operand"),
     Mutant("div-b-sign", OPS + "arithmetic.py", "divide(-grad_a * a, b)", "divide(grad_a * a, b)",
            "Div's second gradient with the wrong sign"),
-    Mutant("pow-a-scalar", OPS + "arithmetic.py", "grad_a = 0.0 if b == 0.0 else grad * b * power(a, b - 1.0)",
-           "grad_a = 0.0 if b == 0.0 else grad * b * power(a, b)", "Pow's base gradient off by one in the exponent"),
-    Mutant("pow-a-zero-exponent", OPS + "arithmetic.py", "grad_a = 0.0 if b == 0.0 else",
+    Mutant("pow-a-scalar", OPS + "arithmetic.py", "if b == 0.0 else grad * b * power(a, b - 1.0)",
+           "if b == 0.0 else grad * b * power(a, b)", "Pow's base gradient off by one in the exponent"),
+    Mutant("pow-a-zero-exponent", OPS + "arithmetic.py", "grad_a = _zero_like(a) if b == 0.0 else",
            "grad_a = grad * b * power(a, b - 1.0) if b == 0.0 else", "a**0 at a = 0 gives 0·inf = nan"),
     Mutant("pow-a-array", OPS + "arithmetic.py",
            "            else:\n                grad_a = grad * b * power(a, b - 1.0)\n",
@@ -328,8 +329,24 @@ MUTANTS = [
     Mutant("fit-sum", ENGINE + "autograd.py", "g = sum_to_shape(np.asarray(g, dtype=np.float64), target)",
            "g = np.asarray(g, dtype=np.float64).reshape(-1)[: int(np.prod(target))].reshape(target)",
            "a broadcast gradient truncated instead of summed"),
-    Mutant("fit-expand", ENGINE + "autograd.py", "        if gshape == ():\n            return expand(g, target)\n",
-           "        if gshape == ():\n            return expand(g * 0.0, target)\n", "a scalar gradient expanded as 0"),
+    Mutant("fit-value-sum", ENGINE + "autograd.py", "return g if g.shape == target else sum_to(g, target)",
+           "return g", "a recorded broadcast gradient (create_graph) not summed back"),
+    # -- the gradient shape contract (gradient_needs_sum): summed down or refused, never expanded --
+    Mutant("contract-expand", ENGINE + "autograd.py", _CONTRACT_CALL,
+           "    if np.ndim(g) == 0 and target and not isinstance(g, Value):\n        return np.full(target, float(g))\n"
+           + _CONTRACT_CALL, "a number for an array input expanded (.grad all 12s in the issue's example)"),
+    Mutant("contract-unchecked", ENGINE + "autograd.py", _CONTRACT_CALL, "    if False:\n",
+           "no shape contract: a wrong shape is numpy's reshape error, or a recorded op's, never the op named"),
+    Mutant("contract-index", ENGINE + "autograd.py", "type(ctx).__name__, _index(ctx, parent))",
+           "type(ctx).__name__, 0)", "the error names input 0 whichever input's gradient is wrong"),
+    Mutant("contract-any-lead", ENGINE + "autograd.py", "    if reducible(shape, target):\n        return True\n",
+           "    if len(shape) >= len(target):\n        return True\n",
+           "any gradient with enough axes is 'summed down': (2, 1) for (2, 3) is numpy's error, not the op's"),
+    Mutant("contract-pow-zero-exponent", OPS + "arithmetic.py", "grad_a = _zero_like(a) if b == 0.0 else",
+           "grad_a = 0.0 if b == 0.0 else", "x ** 0.0 for an array x: Pow's base gradient a number (refused now)"),
+    Mutant("contract-compile-unchecked", "tinygrad_div/compile/backward.py",
+           "    gradient_needs_sum(g, target, node.op.__name__, node.ins.index(slot))\n", "",
+           "a compiled chain rule that fits a gradient the engine refuses", ("tests/compile/test_checks.py",)),
     Mutant("seed", ENGINE + "autograd.py", "        seed: Any = 1.0\n", "        seed: Any = 2.0\n",
            "backward() seeded with 2"),
     Mutant("version-check-skipped", ENGINE + "autograd.py", "                if ctx.sequence < changed:\n",

@@ -177,6 +177,28 @@ def test_gradcheck_steps_by_1e_minus_6():
         gradcheck(Rippled.apply, [np.array([0.0])], eps=1e-7)
 
 
+class RippledGradient(Function, register=False):
+    """y = ½·x²; backward's value is x + ripple(x), recorded with the ripple a constant: second derivative 1
+    as central differences with a step between 0.5e-6 and 2e-6 see it."""
+
+    @staticmethod
+    def forward(ctx, x):
+        ctx.save_for_backward(x)
+        return 0.5 * x * x
+
+    @staticmethod
+    def backward(ctx, grad):
+        (x,) = ctx.saved_tensors
+        return grad * (x + ripple(x.data if isinstance(x, Value) else x))
+
+
+def test_gradgradcheck_steps_by_1e_minus_6():
+    assert gradgradcheck(RippledGradient.apply, [np.array([0.0, 0.0])])
+    for eps in (1e-4, 1e-7):
+        with pytest.raises(GradcheckError, match="gradient of"):
+            gradgradcheck(RippledGradient.apply, [np.array([0.0])], eps=eps)
+
+
 class BentHessian(Function, register=False):
     """y = Σ ½·k·x²; backward's value k·x is right, but its recorded graph adds `bend`·(x − x detached),
     so the second derivative it reports is k + bend (along `direction`, when one is given)."""

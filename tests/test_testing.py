@@ -8,7 +8,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from tinygrad_div import Function
+from tinygrad_div import BackwardError, Function
 from tinygrad_div.testing import OpCheckError, check_op
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -57,6 +57,29 @@ def test_a_wrong_user_op_fails_with_the_shrunk_input_and_the_element():
     message = str(info.value)
     assert message.startswith("WrongHypot failed its gradient check on inputs (")
     assert "gradient of input 1 at element" in message
+
+
+class DoubledTotal(Function, register=False):
+    """y = 2·x elementwise, but backward returns Σ(g)·2: right for a scalar, a scalar for an array input."""
+
+    @staticmethod
+    def forward(ctx, x):
+        return 2.0 * x
+
+    @staticmethod
+    def backward(ctx, grad):
+        return np.sum(grad) * 2.0
+
+
+def test_a_gradient_of_the_wrong_shape_is_reported_as_such_not_as_a_numeric_mismatch():
+    """Expanded, Σ(g)·2 would look like wrong numbers; the engine refuses the shape and check_op says so."""
+    with pytest.raises(OpCheckError) as info:
+        check_op(DoubledTotal, examples=10)
+    message = str(info.value)
+    assert message.startswith("DoubledTotal failed its gradient check on inputs (")
+    assert "DoubledTotal.backward returned an invalid gradient at index 0: got shape () but expected shape " \
+           "compatible with (" in message
+    assert "analytic" not in message and isinstance(info.value.__cause__, BackwardError)
 
 
 def test_ops_declaring_a_domain_get_inputs_from_it():

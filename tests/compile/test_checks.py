@@ -7,7 +7,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from tinygrad_div import Value
+from tinygrad_div import BackwardError, Function, Value
 from tinygrad_div.compile import TraceError, compile, compiled, lower
 from tinygrad_div.compile.runtime import same_bits
 from tinygrad_div.engine import ops
@@ -61,3 +61,25 @@ def test_a_value_that_does_not_require_grad_gets_no_grad():
     step(np.array([1.0, -1.0]))
     step(np.array([2.0, 0.5]))
     assert c.grad is None and w.grad.tolist() == [1.0 * 4.0 + 2.0 * 5.0, -1.0 * 3.0 + 0.5 * 4.5]
+
+
+class TwiceTheSum(Function, register=False):
+    """y = 2·Σx, whose backward returns Σ(g)·2: a number for an array input."""
+
+    @staticmethod
+    def forward(ctx, x):
+        return 2.0 * np.sum(x)
+
+    @staticmethod
+    def backward(ctx, grad):
+        return np.sum(grad) * 2.0
+
+
+def test_a_gradient_of_the_wrong_shape_is_refused_as_eager_refuses_it():
+    """The engine's shape contract (gradient_needs_sum) decides in the compiled chain rule too: never expanded."""
+    w = Value(np.ones((2, 3)))
+    step = compile(lambda x: TwiceTheSum.apply(w * x))
+    with pytest.raises(BackwardError, match=r"^TwiceTheSum.backward returned an invalid gradient at index 0: "
+                                            r"got shape \(\) but expected shape compatible with \(2, 3\)"):
+        step(np.ones((2, 3)))
+    assert w.grad is None

@@ -100,24 +100,77 @@ def test_wrong_gradient_shape_names_the_op_and_shapes():
         def backward(ctx, grad):
             return np.ones(4)
 
-    expected = r"BadShape.backward returned a gradient of shape \(4,\) for input 0 of shape \(3,\)"
+    expected = (r"^BadShape.backward returned an invalid gradient at index 0: got shape \(4,\) but expected shape "
+                r"compatible with \(3,\)")
     with pytest.raises(BackwardError, match=expected):
         BadShape.apply(Value(np.ones(3))).sum().backward()
 
 
-def test_a_smaller_gradient_is_broadcast_to_the_input():
-    class ScalarGrad(Function, register=False):
+class TwiceTheSum(Function, register=False):
+    """y = 2·Σx; its backward returns Σ(g)·2, a scalar for an array input (the issue's example)."""
+
+    @staticmethod
+    def forward(ctx, x):
+        return 2.0 * np.sum(x)
+
+    @staticmethod
+    def backward(ctx, grad):
+        return np.sum(grad) * 2.0
+
+
+@pytest.mark.parametrize("create_graph", [False, True])
+def test_a_scalar_gradient_for_an_array_input_is_an_error_not_expanded(create_graph):
+    """The gradient shape contract, as PyTorch's: never expanded up (that gave .grad all 12s for (2, 3))."""
+    x = Value(np.ones((2, 3)))
+    expected = (r"^TwiceTheSum.backward returned an invalid gradient at index 0: got shape \(\) but expected shape "
+                r"compatible with \(2, 3\)")
+    with pytest.raises(BackwardError, match=expected):
+        TwiceTheSum.apply(x).backward(create_graph=create_graph)
+    assert x.grad is None
+
+
+def test_the_error_names_the_input_whose_gradient_has_the_wrong_shape():
+    class Scale(Function, register=False):
+        """y = a·s, a (2, 3) and s (1,); backward returns s's gradient Σ(g·a) as a number, not in s's shape."""
+
         @staticmethod
-        def forward(ctx, x):
-            return x.sum()
+        def forward(ctx, a, s):
+            ctx.save_for_backward(a, s)
+            return a * s
 
         @staticmethod
         def backward(ctx, grad):
-            return grad  # a scalar for an array input: the engine expands it
+            a, s = ctx.saved_tensors
+            return grad * s, np.sum(grad * a, keepdims=False)
 
-    x = Value(np.ones(3))
-    ScalarGrad.apply(x).backward()
-    np.testing.assert_array_equal(x.grad, [1.0, 1.0, 1.0])
+    with pytest.raises(BackwardError, match=r"^Scale.backward returned an invalid gradient at index 1: got shape \(\) "
+                                            r"but expected shape compatible with \(1,\)"):
+        Scale.apply(Value(np.ones((2, 3))), Value(np.ones(1))).sum().backward()
+
+
+@pytest.mark.parametrize("shape, gradient_shape", [
+    ((2, 3), (4, 2, 3)), ((1, 3), (2, 3)), ((3,), (1, 3)), ((), ()), ((), (1,)), ((), (1, 1)), ((), (2, 2)),
+])
+def test_a_gradient_of_a_shape_broadcasting_gives_is_summed_down(shape, gradient_shape):
+    """What broadcasting the input in forward could give is summed back: added axes, stretched 1s. A Python
+    float input takes a 0-d array or a one-element array as well as a number, and gets a float."""
+
+    class Spread(Function, register=False):
+        @staticmethod
+        def forward(ctx, x):
+            return x * 1.0
+
+        @staticmethod
+        def backward(ctx, grad):
+            return np.ones(gradient_shape)
+
+    x = Value(np.ones(shape) if shape else 1.0)
+    Spread.apply(x).sum().backward()
+    copies = int(np.prod(gradient_shape)) // int(np.prod(shape))
+    if shape:
+        np.testing.assert_array_equal(x.grad, np.full(shape, float(copies)))
+    else:
+        assert type(x.grad) is float and x.grad == copies
 
 
 def test_forward_returning_a_value_is_refused():
@@ -213,7 +266,8 @@ def test_a_smaller_non_scalar_gradient_is_an_error_not_a_broadcast():
         def backward(ctx, grad):
             return grad[:, :1]
 
-    with pytest.raises(BackwardError, match=r"Column.backward returned a gradient of shape \(2, 1\)"):
+    expected = r"Column.backward returned an invalid gradient at index 0: got shape \(2, 1\) "
+    with pytest.raises(BackwardError, match=expected):
         Column.apply(Value(np.ones((2, 3)))).sum().backward()
 
 

@@ -89,6 +89,13 @@ class TestOperators:
         (second,) = grad(first.sum(), x)
         np.testing.assert_allclose(second, 2.0**data * np.log(2.0) ** 2, rtol=1e-15)
 
+    def test_an_array_to_a_zero_exponent_number_has_zero_base_gradients_in_its_shape(self):
+        """Pow's rule gives +0 in the base's shape (not a number the engine would have to expand)."""
+        x = Value(np.array([0.0, -2.0, np.nan, np.inf]))
+        with np.errstate(all="ignore"):
+            (x**0.0).sum().backward()
+        assert x.grad.tolist() == [0.0, 0.0, 0.0, 0.0] and not np.signbit(x.grad).any()
+
     def test_integer_power_of_a_negative_base_has_a_gradient(self):
         x = Value(-3.0)
         (x**2).backward()

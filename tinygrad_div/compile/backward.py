@@ -4,7 +4,8 @@
 The walk is `engine.autograd._run` step for step, so the program adds the same
 gradients in the same order as `loss.backward()`: nodes newest first; each node's
 incoming gradient complete before its rule runs; each input's gradient fitted to
-its shape the way `fit_gradient` fits it; contributions summed in arrival order;
+its shape the way `fit_gradient` fits it (the engine's `gradient_needs_sum` decides:
+summed down, or refused, never expanded); contributions summed in arrival order;
 a leaf's `.grad` accumulated as `grad + g`, or set to a copy of the first g when it
 was None (decided on each call, from the `.grad` the parameter has then).
 
@@ -23,8 +24,8 @@ from tinygrad_div.compile.builder import Builder
 from tinygrad_div.compile.errors import TraceError
 from tinygrad_div.compile.lower import Node, rules
 from tinygrad_div.compile.runtime import same_bits
+from tinygrad_div.engine.autograd import gradient_needs_sum
 from tinygrad_div.engine.errors import BackwardError
-from tinygrad_div.engine.ops.shape import reducible
 from tinygrad_div.engine.value import Value, shape_of
 
 
@@ -141,23 +142,16 @@ def _annotate(b: Builder, node: Node, first_line: int) -> None:
 
 
 def _fit(b: Builder, node: Node, pg: int, slot: int) -> int:
-    """`fit_gradient`'s raw branch: sum a broadcast gradient down, or expand a scalar one."""
+    """`fit_gradient`'s raw branch: the engine's shape contract decides; a broadcast gradient is summed down."""
     g, data = b.value(pg), b.value(slot)
     if type(g) is type(data) and (type(g) is not np.ndarray or g.shape == data.shape):
         return pg
-    if isinstance(g, Value) or not isinstance(g, (float, int, np.ndarray, np.number)) or isinstance(
-            g, (bool, np.bool_)):
-        raise BackwardError(f"{node.op.__name__}.backward returned {type(g).__name__}: "
-                            "expected an array, a number or None")
-    target, gshape = shape_of(data), np.shape(g)
-    note = _note(b, slot, "summed over broadcast axes")
-    if gshape == target or reducible(gshape, target):
-        return b.line("sum_to({0}, %r)" % (target,), (pg,), "fit", _d(b, slot), note=note)
-    if gshape == ():
-        return b.line("expand({0}, %r)" % (target,), (pg,), "fit", _d(b, slot),
-                      note=_note(b, slot, "expanded"))
-    raise BackwardError(f"{node.op.__name__}.backward returned a gradient of shape {gshape} for an input "
-                        f"of shape {target}")
+    if isinstance(g, Value):
+        raise BackwardError(f"{node.op.__name__}.backward returned a Value: expected an array, a number or None")
+    target = shape_of(data)
+    gradient_needs_sum(g, target, node.op.__name__, node.ins.index(slot))
+    return b.line("sum_to({0}, %r)" % (target,), (pg,), "fit", _d(b, slot),
+                  note=_note(b, slot, "summed over broadcast axes"))
 
 
 def _accumulate(b: Builder, param: int, contributions: list[int]) -> int:

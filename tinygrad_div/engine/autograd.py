@@ -26,7 +26,7 @@ import numpy as np
 from tinygrad_div.engine.errors import BackwardError, ShapeError
 from tinygrad_div.engine.function import Output
 from tinygrad_div.engine.mode import state
-from tinygrad_div.engine.ops.shape import broadcast_to, expand, reducible, sum_to, sum_to_shape
+from tinygrad_div.engine.ops.shape import reducible, sum_to, sum_to_shape
 from tinygrad_div.engine.value import Value, new_value, shape_of, to_data
 
 _ndarray = np.ndarray
@@ -305,30 +305,41 @@ class _Capture:
 
 
 def fit_gradient(g: Any, data: Any, ctx: Any, parent: Value) -> Any:
-    """Bring a gradient to its input's shape: sum over broadcast axes, or expand a scalar."""
+    """Bring a gradient to its input's shape: summed over the axes forward's broadcasting added or stretched."""
     target = shape_of(data)
+    if ctx is not None:  # ctx None: a seed, whose shape _seed checked (only its type differs)
+        gradient_needs_sum(g, target, type(ctx).__name__, _index(ctx, parent))
     if isinstance(g, Value):
-        if g.shape == target:
-            return g
-        if reducible(g.shape, target):
-            return sum_to(g, target)
-        if g.shape == ():
-            return broadcast_to(g, target)
-    elif not isinstance(g, (float, int, np.ndarray, np.number)) or isinstance(g, (bool, np.bool_)):
-        raise BackwardError(
-            f"{type(ctx).__name__}.backward returned {type(g).__name__} for input {_index(ctx, parent)}: "
-            "expected an array, a number, a Value or None"
-        )
+        return g if g.shape == target else sum_to(g, target)
+    g = sum_to_shape(np.asarray(g, dtype=np.float64), target)  # also a 0-d array or an int made float
+    return float(g) if target == () else g
+
+
+def gradient_needs_sum(g: Any, target: tuple, op: str, index: int) -> bool:
+    """The gradient shape contract, decided here for every path (eager, create_graph, compiled).
+
+    A backward rule's gradient for an input of shape `target` has that shape (False:
+    nothing to sum) or one that broadcasting `target` in forward gives (True: summed
+    down over the added or stretched axes). Anything else, a scalar for an array
+    input included, is a BackwardError naming the op, the input and both shapes, as
+    PyTorch's "returned an invalid gradient at index": expanding a gradient up is
+    never right.
+    """
+    if isinstance(g, Value):
+        shape = g.shape
+    elif isinstance(g, (float, int, np.ndarray, np.number)) and not isinstance(g, (bool, np.bool_)):
+        shape = np.shape(g)
     else:
-        gshape = np.shape(g)
-        if gshape == target or reducible(gshape, target):
-            g = sum_to_shape(np.asarray(g, dtype=np.float64), target)
-            return float(g) if target == () else g
-        if gshape == ():
-            return expand(g, target)
+        raise BackwardError(
+            f"{op}.backward returned {type(g).__name__} for input {index}: expected an array, a number, a Value or None"
+        )
+    if shape == target:
+        return False
+    if reducible(shape, target):
+        return True
     raise BackwardError(
-        f"{type(ctx).__name__}.backward returned a gradient of shape {np.shape(getattr(g, 'data', g))} "
-        f"for input {_index(ctx, parent)} of shape {target}"
+        f"{op}.backward returned an invalid gradient at index {index}: got shape {shape} but expected shape "
+        f"compatible with {target} (that shape, or one that broadcasting it in forward gives)"
     )
 
 

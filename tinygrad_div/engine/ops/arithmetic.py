@@ -75,6 +75,11 @@ class Div(Function):
         return grad_a, divide(-grad_a * a, b)
 
 
+def _zero_like(a):
+    """+0.0 in a's shape: a gradient has its input's shape, never a number the engine would expand."""
+    return 0.0 if type(a) is float else np.zeros(a.shape)
+
+
 class Pow(Function):
     """y = a ** b;  dy/da = b·a^(b-1), dy/db = a^b·ln(a)  (the latter only when b needs a gradient)
 
@@ -95,7 +100,7 @@ class Pow(Function):
     def backward(ctx, grad):
         a, b, out = ctx.saved_tensors
         if type(b) is float:  # raw data (no create_graph): the scalar fast path
-            grad_a = 0.0 if b == 0.0 else grad * b * power(a, b - 1.0)
+            grad_a = _zero_like(a) if b == 0.0 else grad * b * power(a, b - 1.0)
         elif type(b) is np.ndarray:
             zero = b == 0.0
             if zero.any():  # exactly +0 there, whatever grad and a are (PyTorch's where); no 0·inf
