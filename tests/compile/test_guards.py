@@ -96,5 +96,8 @@ def test_int_and_bool_arrays_are_data_and_float32_is_refused():
     assert step(np.array([0, 0])).data == 2.0
     assert step(np.array([2, 1])).data == 13.0
     assert list(step.signatures) == [(("<i8", (2,)),)]
-    with pytest.raises(DataError, match="argument i: a float32 array.*float64"):
-        step(np.ones(2, dtype=np.float32))
+    step = compile(lambda x: (w * x).sum())
+    for x in (np.ones(3, dtype=np.float32), np.float32(2.0), np.array(2.0, dtype=np.float16)):
+        with pytest.raises(DataError, match=r"argument x: float(32|16) data.*astype\(np.float64\)"):
+            step(x)
+    assert step(np.float64(2.0)).data == 12.0 and step(np.array(2.0)).data == 12.0

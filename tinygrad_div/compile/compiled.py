@@ -120,8 +120,8 @@ class Compiled:
             return a  # static: part of the signature, the step sees the number itself (see _signature)
         if isinstance(a, Value):
             return a.data
-        if isinstance(a, _ndarray) and a.dtype.kind == "f" and a.ndim:
-            raise DataError(f"{self.__name__}(): argument {self.arg_names[i]}: a {a.dtype} array; a compiled step "
+        if isinstance(a, (_ndarray, np.floating)) and a.dtype.kind == "f" and a.dtype != _F64:
+            raise DataError(f"{self.__name__}(): argument {self.arg_names[i]}: {a.dtype} data; a compiled step "
                             "computes in float64 as the engine does: pass it as .astype(np.float64)")
         try:
             return to_data(a)

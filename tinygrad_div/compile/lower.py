@@ -192,7 +192,7 @@ def b_matmul(b: Builder, node: Node, g: int) -> tuple:
     return grad_x, grad_y
 
 
-# -- nn's Affine (kept: W6 1.06x): y = x @ Wᵀ + b, Wᵀ made C-ordered first as Affine.forward does --
+# -- nn's Affine (kept: W6 step 1.05x): y = x @ Wᵀ + b, Wᵀ made C-ordered first as Affine.forward does --
 #    dL/dx = G @ W, dL/dW = Gᵀx over the rows, dL/db = G (the engine sums it over the batch)
 def f_affine(b: Builder, node: Node) -> int:
     x, w, c = node.ins
