@@ -52,6 +52,9 @@ def _default(id: str, signature: str, old: str, new: str, why: str) -> Mutant:
 
 
 OPS = "tinygrad_div/engine/ops/"
+ONNX = "tinygrad_div/onnx/"
+#: the export path's mutants run the export tests (an ONNX mutant cannot change what the engine's tests see)
+EXPORT_TESTS = ("tests/onnx", "tests/commands/test_export_command.py")
 ENGINE = "tinygrad_div/engine/"
 NN = "tinygrad_div/nn/"
 GRADCHECK = "tinygrad_div/gradcheck.py"
@@ -423,6 +426,56 @@ MUTANTS = [
         ("compile-mask-const", "tracer.py", "        if type(x) is np.ndarray and id(x) in self.masks:\n",
          "        if False:\n", "a comparison's mask frozen as a constant"),
     ]],
+    # -- ONNX export: the primitives table, the trace walk, symbolic dims, the constant checks ----
+    Mutant("onnx-minimum", ONNX + "symbolic.py", 'np.minimum: _same("Min")', 'np.minimum: _same("Max")',
+           "np.minimum exported as Max (Sigmoid's e^min(a,0), ReLU, minimum)", EXPORT_TESTS),
+    Mutant("onnx-log1p-tiny", ONNX + "symbolic.py",
+           '    return g.op("Where", g.op("Equal", u, g.constant(1.0)), x, g.op("Where", infinite, u, ratio))',
+           '    return g.op("Where", infinite, u, ratio)', "log1p loses x where 1 + x rounds to 1", EXPORT_TESTS),
+    Mutant("onnx-log1p-inf", ONNX + "symbolic.py", 'g.op("Where", infinite, u, ratio))', "ratio)",
+           "log1p(inf) is nan (inf·0)", EXPORT_TESTS),
+    Mutant("onnx-expm1-exact", ONNX + "symbolic.py", "g.op(\"Where\", exact, um1, ratio))", "ratio)",
+           "expm1 at -inf and overflow: 0/0 and inf/inf", EXPORT_TESTS),
+    Mutant("onnx-logaddexp", ONNX + "symbolic.py", 'general = g.op("Add", g.op("Max", a, b)',
+           'general = g.op("Add", g.op("Min", a, b)', "softplus (logaddexp) from the smaller operand", EXPORT_TESTS),
+    Mutant("onnx-power-half", ONNX + "symbolic.py", ' (0.5, lambda g, x: g.op("Sqrt", x)),', "",
+           "a ** 0.5 by Pow: -inf ** 0.5 is inf where numpy gives nan", EXPORT_TESTS),
+    Mutant("onnx-greater-tie", ONNX + "build.py", '">": ("Greater", False)', '">": ("GreaterOrEqual", False)',
+           "x > y exported as >=: wrong at ties", EXPORT_TESTS),
+    Mutant("onnx-not-equal", ONNX + "build.py", '"!=": ("Equal", True)', '"!=": ("Equal", False)',
+           "v.ne(w) exported as v.eq(w)", EXPORT_TESTS),
+    Mutant("onnx-reduce-nan", ONNX + "builder.py", "        if onnx_op not in (\"ReduceMax\", \"ReduceMin\"):\n",
+           "        if True:\n", "max/min of a row with nan: onnxruntime skips it", EXPORT_TESTS),
+    Mutant("onnx-mean", ONNX + "mappings.py", 'ops.Mean: _reduce("ReduceMean")', 'ops.Mean: _reduce("ReduceSum")',
+           "Mean exported as a sum", EXPORT_TESTS),
+    Mutant("onnx-walk-masks", ONNX + "trace.py", "mask = recorder.masks.get(id(x)) if ctx is None else None",
+           "mask = None", "a comparison's mask frozen as a constant (the issue's example 5)", EXPORT_TESTS),
+    Mutant("onnx-record-masks", ONNX + "trace.py", "        self.masks[id(out)] = (symbol, a, b)\n", "",
+           "comparisons not recorded: masks frozen as constants", EXPORT_TESTS),
+    Mutant("onnx-detached-output", ONNX + "trace.py", "        if index[id(out)] not in live:",
+           "        if False:", "a detached output exported as a constant", EXPORT_TESTS),
+    Mutant("onnx-mask-index", ONNX + "trace.py", "if mask is not None and any(index.get(id(p)) in live",
+           "if mask is not None and all(index.get(id(p)) in live",
+           "x[x > 0] meets advice that freezes the mask (only checked when both operands are live)", EXPORT_TESTS),
+    Mutant("onnx-dim-scale", ONNX + "trace.py", "    scale = (d2 - d1) // (n2 - n1)\n", "    scale = 1\n",
+           "a size 2·batch taken as batch + offset", EXPORT_TESTS),
+    Mutant("onnx-dim-line", ONNX + "trace.py",
+           "if (d2 - d1) % (n2 - n1) or any(d != scale * n + dim.offset for d, n in zip(rest, more)):",
+           "if (d2 - d1) % (n2 - n1):", "ceil(batch/2) fitted as a line from two runs", EXPORT_TESTS),
+    Mutant("onnx-constants", ONNX + "trace.py",
+           "if not np.array_equal(a.data, b.data, equal_nan=np.asarray(a.data).dtype.kind == \"f\"):",
+           "if False:", "a constant computed from the inputs frozen in the graph", EXPORT_TESTS),
+    Mutant("onnx-scaled-run", ONNX + "exporter.py",
+           "        return [tracing.walk(*tracing.run(model, [x * (1.0 + 2.0 ** -10) for x in examples]), names)]",
+           "        return []", "a sum over the rows under no_grad() frozen (rolling rows cannot change it)",
+           EXPORT_TESTS),
+    Mutant("onnx-traced-value", ONNX + "build.py", "    if value is None or value.shape != np.shape(ref.data) or not",
+           "    if value is None or value.shape != np.shape(ref.data) or False and not",
+           "a traced forward that computes other numbers than eager is kept", EXPORT_TESTS),
+    Mutant("onnx-traced-batch", ONNX + "build.py", "            if _signature(scratch, scratch.nodes, inputs) != signature:",
+           "            if False:", "a forward that takes a count from the batch size bakes it", EXPORT_TESTS),
+    Mutant("onnx-prune", ONNX + "build.py", "        if any(o in needed for o in node.output):", "        if True:",
+           "what forward computes for backward kept in the model", EXPORT_TESTS),
 ]
 
 

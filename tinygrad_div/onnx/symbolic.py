@@ -267,17 +267,12 @@ def _isfinite(g: OnnxGraph, x: Any) -> str:
     return g.op("Not", g.op("Or", g.op("IsNaN", x), g.op("IsInf", x)))
 
 
-def _extreme(onnx_op: str) -> Callable[..., str]:
-    """np.maximum/np.minimum: ONNX's Max and Min, which pass nan on as numpy does."""
-    return _same(onnx_op)
-
-
 UFUNCS: dict[np.ufunc, Callable[..., str]] = {
     np.add: _same("Add"), np.subtract: _same("Sub"), np.multiply: _same("Mul"), np.divide: _same("Div"),
     np.negative: _same("Neg"), np.power: power, np.exp: _same("Exp"), np.log: _same("Log"),
     np.tanh: _same("Tanh"), np.sqrt: _same("Sqrt"), np.sin: _same("Sin"), np.cos: _same("Cos"),
     np.absolute: _same("Abs"), np.sign: _same("Sign"), np.reciprocal: _same("Reciprocal"),
-    np.matmul: _same("MatMul"), np.maximum: _extreme("Max"), np.minimum: _extreme("Min"),
+    np.matmul: _same("MatMul"), np.maximum: _same("Max"), np.minimum: _same("Min"),  # (nan passes, as in numpy)
     np.square: lambda g, x: g.op("Mul", *_floats(g, x, x)),
     np.log1p: log1p, np.expm1: expm1, np.logaddexp: logaddexp, np.copysign: copysign,
     np.less: _compare("Less"), np.less_equal: _compare("LessOrEqual"), np.greater: _compare("Greater"),
