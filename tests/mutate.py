@@ -472,8 +472,9 @@ MUTANTS = [
     Mutant("onnx-traced-value", ONNX + "build.py", "    if value is None or value.shape != np.shape(ref.data) or not",
            "    if value is None or value.shape != np.shape(ref.data) or False and not",
            "a traced forward that computes other numbers than eager is kept", EXPORT_TESTS),
-    Mutant("onnx-traced-batch", ONNX + "build.py", "            if _signature(scratch, scratch.nodes, inputs) != signature:",
-           "            if False:", "a forward that takes a count from the batch size bakes it", EXPORT_TESTS),
+    Mutant("onnx-traced-batch", ONNX + "build.py",
+           "            if _signature(scratch, scratch.nodes, inputs) != signature:", "            if False:",
+           "a forward that takes a count from the batch size bakes it", EXPORT_TESTS),
     Mutant("onnx-prune", ONNX + "build.py", "        if any(o in needed for o in node.output):", "        if True:",
            "what forward computes for backward kept in the model", EXPORT_TESTS),
 ]
