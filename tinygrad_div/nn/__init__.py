@@ -8,12 +8,21 @@
 
 from tinygrad_div.nn import functional, init, utils
 from tinygrad_div.nn.layers import MLP, Flatten, Identity, Linear, ReLU, Sequential, Sigmoid, Tanh
-from tinygrad_div.nn.losses import binary_cross_entropy_with_logits, cross_entropy, mse_loss
+from tinygrad_div.nn.losses import (
+    binary_cross_entropy_with_logits,
+    cross_entropy,
+    huber_loss,
+    l1_loss,
+    mse_loss,
+    nll_loss,
+    smooth_l1_loss,
+)
 from tinygrad_div.nn.module import IncompatibleKeys, Module, ModuleList, StateDictError
 from tinygrad_div.nn.saving import load, save
 
 __all__ = [
     "Module", "ModuleList", "StateDictError", "IncompatibleKeys", "Linear", "Sigmoid", "Tanh", "ReLU",
     "Identity", "Flatten", "Sequential", "MLP",
-    "mse_loss", "cross_entropy", "binary_cross_entropy_with_logits", "functional", "init", "utils", "save", "load",
+    "mse_loss", "l1_loss", "smooth_l1_loss", "huber_loss", "nll_loss", "cross_entropy",
+    "binary_cross_entropy_with_logits", "functional", "init", "utils", "save", "load",
 ]
