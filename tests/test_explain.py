@@ -112,3 +112,28 @@ def test_refusals_are_one_line():
         td.explain(y, x)
     with pytest.raises(ValueError, match="made by you that requires grad"):
         td.explain(y, x * 2.0)
+
+
+def test_arrays_along_a_path_are_followed_element_by_element():
+    """The notes' dE/dw2 = dE/ds1 · ds1/dnet1 · dnet1/ds2 · ds2/dnet2 · dnet2/dw2, per element of w2."""
+    loss, names = notes_forward((2,))
+    text = str(td.explain(loss, names["w2"], names=names))
+    s1, s2, w1, x = names["s1"].data[0], names["s2"].data, names["w1"].data, SAMPLE[0]
+    factors = [2 * (s1 - SAMPLE[1]), s1 * (1 - s1), w1[0, 1], s2[1] * (1 - s2[1]), x[0]]
+    line = ("    dE/dw2[1, 0] = dE/ds1 · ds1/dnet1 · dnet1/ds2[1] · ds2[1]/dnet2[1] · dnet2[1]/dw2[1, 0] = "
+            + " · ".join(f"{f:.4g}" for f in factors) + f" = {np.prod(factors):.4g}\n")
+    assert line in text
+
+
+def test_chains_that_meet_inside_an_array_are_each_written_and_summed():
+    x = Value(np.array([0.5, -1.0, 2.0]))
+    w = np.array([[0.1, 0.2, -0.3], [0.4, -0.5, 0.6]])
+    y = (x @ w.T).tanh().sum()
+    text = str(td.explain(y, x))
+    assert text.count("    dy/dx[0] = ") == 2 and "    dy/dx[0] along this path = their sum = " in text
+    y.backward()
+    assert f"= {_written(x.grad)}" in text
+
+
+def _written(grad):
+    return "[" + ", ".join(repr(float(g)) for g in grad) + "]"

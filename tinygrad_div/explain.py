@@ -37,8 +37,11 @@ from tinygrad_div.engine.value import Value
 _ndarray = np.ndarray
 #: Past this many paths, they are grouped by the last op before the leaf.
 MAX_PATHS = 12
-#: Elements of an array leaf written out one line each, up to this many.
+#: Elements of an array leaf written out one line each, up to this many (and products per element).
 MAX_ELEMENTS = 6
+#: Values of up to this many elements are followed element by element; a bigger one between the
+#: output and the leaf makes the path's line one product of Jacobians.
+MAX_JACOBIAN = 64
 
 Edge = tuple[Value, int]  # (a Value computed by an op, which input of that op)
 
@@ -260,22 +263,70 @@ class _Writer:
         given = self.label.given
         cuts = [k for k, (v, _) in enumerate(path) if k == 0 or not given or id(v) in given]
         segments = [path[a:b] for a, b in zip(cuts, cuts[1:] + [len(path)])]
-        tops = [seg[0][0] for seg in segments]
-        names = [f"d{self.label(a)}/d{self.label(b)}" for a, b in zip(tops, tops[1:] + [self.leaf])]
+        values = [seg[0][0] for seg in segments] + [self.leaf]  # the chain's steps, output first
         value = _along(path, _seed(self.output))
-        if not all(t.size == 1 for t in tops):  # array values in between: local derivatives are Jacobians
+        if any(v.size > MAX_JACOBIAN for v in values[:-1]):  # too big to write element by element
+            names = [f"d{self.label(a)}/d{self.label(b)}" for a, b in zip(values, values[1:])]
             lines.append(f"    d{self.y}/d{self.x} = {' · '.join(names)} = {_short(value)}")
             return lines
-        factors = [_along(seg, _seed(top)) for seg, top in zip(segments, tops)]
-        elements = [()] if self.leaf.size == 1 else list(np.ndindex(self.leaf.shape))[:MAX_ELEMENTS]
-        for element in elements:
-            at = f"[{', '.join(map(str, element))}]" if element else ""
-            numbers = [_number(f, ()) for f in factors[:-1]] + [_number(factors[-1], element)]
-            lines.append(f"    d{self.y}/d{self.x}{at} = {' · '.join(names)}{at} = "
-                         f"{' · '.join(f'{n:.4g}' for n in numbers)} = {_number(value, element):.4g}")
-        if self.leaf.size > MAX_ELEMENTS:
-            lines.append(f"    ... ({self.leaf.size - MAX_ELEMENTS} more elements)")
+        jacobians = [_jacobian(seg, top) for seg, top in zip(segments, values)]
+        elements = list(np.ndindex(self.leaf.shape))
+        for element in elements[:MAX_ELEMENTS]:
+            leaf_at = _at(self.leaf, element)
+            chains = _element_chains(jacobians, int(np.ravel_multi_index(element, self.leaf.shape))
+                                     if element else 0)
+            for chain in chains[:MAX_ELEMENTS]:
+                names = [f"d{self.label(a)}{_at(a, i)}/d{self.label(b)}{_at(b, j)}"
+                         for a, b, i, j in zip(values, values[1:], chain, chain[1:])]
+                factors = [float(jac[i, j]) for jac, i, j in zip(jacobians, chain, chain[1:])]
+                product = _number(value, element) if len(chains) == 1 else float(np.prod(factors))
+                lines.append(f"    d{self.y}/d{self.x}{leaf_at} = {' · '.join(names)} = "
+                             f"{' · '.join(f'{n:.4g}' for n in factors)} = {product:.4g}")
+            if len(chains) > MAX_ELEMENTS:
+                lines.append(f"    ... ({len(chains) - MAX_ELEMENTS} more products for {self.x}{leaf_at})")
+            if len(chains) > 1:
+                lines.append(f"    d{self.y}/d{self.x}{leaf_at} along this path = their sum = "
+                             f"{_number(value, element):.4g}")
+        if len(elements) > MAX_ELEMENTS:
+            lines.append(f"    ... ({len(elements) - MAX_ELEMENTS} more elements)")
         return lines
+
+
+def _jacobian(edges: list[Edge], top: Value) -> np.ndarray:
+    """d(bottom)/d(top) along these edges, one row per element of top (its rules run on basis gradients)."""
+    rows = []
+    for k in range(top.size):
+        basis = np.zeros(top.size)
+        basis[k] = 1.0
+        upstream = 1.0 if type(top._data) is float else basis.reshape(top.shape)
+        rows.append(np.ravel(np.asarray(_along(edges, upstream), dtype=np.float64)))
+    return np.array(rows)
+
+
+def _element_chains(jacobians: list[np.ndarray], last: int) -> list[list[int]]:
+    """Every chain of elements (one per step, output first) from the output's element to `last` of the
+    leaf, through nonzero local derivatives."""
+    chains: list[list[int]] = []
+
+    def walk(step: int, element: int, chain: list[int]) -> None:
+        if step == len(jacobians):
+            if element == last:
+                chains.append(chain)
+            return
+        for nxt in np.flatnonzero(jacobians[step][element]):
+            if step + 1 < len(jacobians) or nxt == last:
+                walk(step + 1, int(nxt), chain + [int(nxt)])
+
+    walk(0, 0, [0])
+    return chains
+
+
+def _at(v: Value, element: Any) -> str:
+    """"[i, j]" for an element of an array Value, "" for a one-element Value."""
+    if v.size == 1:
+        return ""
+    index = element if isinstance(element, tuple) else np.unravel_index(element, v.shape)
+    return f"[{', '.join(str(int(i)) for i in index)}]"
 
 
 def _number(x: Any, element: tuple) -> float:

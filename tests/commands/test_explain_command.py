@@ -26,7 +26,7 @@ def test_explain_prints_the_notes_formulas_with_numbers():
 def test_explain_hidden_reaches_the_layer_below():
     status, out, _ = _run("explain", "--hidden", "2")
     assert status == 0
-    assert "dE/dw2 = dE/ds1 · ds1/dnet1 · dnet1/ds2 · ds2/dnet2 · dnet2/dw2 = " in out
+    assert "dE/dw2[1, 0] = dE/ds1 · ds1/dnet1 · dnet1/ds2[1] · ds2[1]/dnet2[1] · dnet2[1]/dw2[1, 0] = " in out
 
 
 def test_explain_refuses_an_empty_layer_in_one_line():
