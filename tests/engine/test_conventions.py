@@ -277,6 +277,18 @@ def test_max_pool_pads_with_minus_infinity():
     assert x.grad.tolist() == [[[[4.0, 2.0], [2.0, 1.0]]]]
 
 
+def test_leaky_relu_gradient_at_zero_is_the_slope():
+    check(lambda a: F.leaky_relu(a, 0.2), [0.0], [0.0, 0.2])
+    check(lambda a: F.leaky_relu(a, 0.2), [-0.0], [-0.0, 0.2])
+
+
+@pytest.mark.parametrize("approximate", ["none", "tanh"])
+def test_gelu_at_infinities(approximate):
+    check(lambda a: F.gelu(a, approximate), [-inf], [nan, nan])
+    check(lambda a: F.gelu(a, approximate), [inf], [inf, nan])
+    check(lambda a: F.gelu(a, approximate), [nan], [nan, nan])
+
+
 # -- the documentation ------------------------------------------------------------------------
 DOC = Path(__file__).resolve().parents[2] / "docs" / "conventions.md"
 

@@ -272,6 +272,23 @@ def batch_norm(x, w, b, training, eps=1e-5, running_mean=None, running_var=None,
     return x_hat * w.linear(lambda p: np.reshape(p, kept)) + b.linear(lambda p: np.reshape(p, kept))
 
 
+def leaky_relu(x, negative_slope=0.01):
+    s = negative_slope
+    return x.chain(lambda r: np.where(r > 0, r, s * r), lambda r: np.where(r > 0, 1.0, s), lambda r: 0.0 * r)
+
+
+def gelu(x, approximate="none"):
+    """The exact form by its textbook derivatives (Φ + xφ, φ·(2 − x²)); the tanh form composed of hyper-dual ops."""
+    if approximate == "tanh":
+        c, k = math.sqrt(2 / math.pi), 0.044715
+        inner = (x + (x * x * x).linear(lambda p: k * p)).linear(lambda p: c * p)
+        return x.linear(lambda p: 0.5 * p) * constant_shift(tanh(inner), -1.0)
+    erf = np.vectorize(math.erf)
+    phi = lambda r: np.exp(-0.5 * r * r) / math.sqrt(2 * math.pi)  # noqa: E731
+    return x.chain(lambda r: 0.5 * r * (1 + erf(r / math.sqrt(2))), lambda r: 0.5 * (1 + erf(r / math.sqrt(2)))
+                   + r * phi(r), lambda r: phi(r) * (2 - r * r))
+
+
 REFERENCE = {
     "Add": lambda x, y: x + y,
     "Sub": lambda x, y: x - y,
@@ -318,6 +335,8 @@ REFERENCE = {
     "MaxPool": pooled("max"),
     "AvgPool": pooled("avg"),
     "BatchNorm": batch_norm,
+    "LeakyReLU": leaky_relu,
+    "GELU": gelu,
 }
 
 OPS = registered_ops("tinygrad_div")

@@ -14,7 +14,7 @@ from tinygrad_div.engine.randomness import generator_argument
 from tinygrad_div.engine.value import Value
 
 __all__ = ["linear", "softplus", "conv1d", "conv2d", "max_pool2d", "avg_pool2d",
-           "batch_norm", "layer_norm", "dropout", "embedding"]
+           "batch_norm", "layer_norm", "dropout", "embedding", "leaky_relu", "gelu"]
 
 
 class Affine(Function):
@@ -251,3 +251,19 @@ def embedding(input: Any, weight: Value) -> Value:
         bad = indices.min() if indices.min() < 0 else indices.max()
         raise IndexError(f"embedding: index {bad} is out of range for {rows[0]} embeddings")
     return ops.GetItem.apply(weight, index=indices)
+
+
+# -- activations (ops in engine/ops/activation.py) -------------------------------------------------------
+def leaky_relu(input: Any, negative_slope: float = 0.01) -> Value:
+    """x where x > 0, else negative_slope·x, as `torch.nn.functional.leaky_relu` (the slope's gradient at 0)."""
+    if isinstance(negative_slope, bool) or not isinstance(negative_slope, (int, float)):
+        raise TypeError(f"leaky_relu: negative_slope must be a number, got {type(negative_slope).__name__}")
+    return ops.LeakyReLU.apply(input, negative_slope=float(negative_slope))
+
+
+def gelu(input: Any, approximate: str = "none") -> Value:
+    """x·Φ(x) = ½x(1 + erf(x/√2)), or with approximate="tanh" ½x(1 + tanh(√(2/π)(x + 0.044715x³))), as
+    `torch.nn.functional.gelu`. erf is the C library's (math.erf, ≤ 1 ulp)."""
+    if approximate not in ("none", "tanh"):
+        raise ValueError(f"gelu: approximate must be 'none' or 'tanh', got {approximate!r}")
+    return ops.GELU.apply(input, approximate=approximate)

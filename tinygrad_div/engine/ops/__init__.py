@@ -11,6 +11,7 @@
     conv         Conv               (conv1d, conv2d; on windows.py: im2col and its adjoint)
     pool         MaxPool AvgPool
     batch_norm   BatchNorm
+    activation   LeakyReLU GELU
 
 `compare` holds what is not recorded (comparison masks, argmax/argmin),
 `functional` the ops as plain functions (`td.where`, `td.maximum`, ...), and
@@ -19,6 +20,7 @@
 
 from tinygrad_div.engine.ops import compare as compare  # masks and argmax: what Value calls, never recorded
 from tinygrad_div.engine.ops import numpy_protocol as numpy_protocol  # loaded with the ops: Value uses it
+from tinygrad_div.engine.ops.activation import GELU, LeakyReLU
 from tinygrad_div.engine.ops.arithmetic import Add, Div, Mul, Neg, Pow, Sub
 from tinygrad_div.engine.ops.batch_norm import BatchNorm
 from tinygrad_div.engine.ops.conv import Conv
@@ -40,5 +42,5 @@ __all__ = [
     "Reshape", "Squeeze", "ExpandDims", "Flatten", "Transpose", "BroadcastTo", "SumTo", "GetItem",
     "Concatenate", "Stack",
     "MatMul",
-    "Conv", "MaxPool", "AvgPool", "BatchNorm",
+    "Conv", "MaxPool", "AvgPool", "BatchNorm", "LeakyReLU", "GELU",
 ]
