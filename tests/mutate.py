@@ -369,9 +369,10 @@ MUTANTS = [
       mutated, why in [
         ("compile-relu-mask", "lower.py", '"{0} != 0.0", (out,)', '"{0} > 0.0", (out,)',
          "compiled ReLU' masks with a > 0: nan at x = inf, w = 0 (issue 15, bug 3)"),
-        ("compile-relu-scalar-mask", "lower.py", '"1.0 if {0} > 0.0 or {0} != {0} else 0.0"',
-         '"1.0 if {0} > 0.0 else 0.0"',
+        ("compile-relu-scalar-mask", "lower.py", '"0.0 if {0} <= 0.0 else 1.0"', '"1.0 if {0} > 0.0 else 0.0"',
          "compiled scalar ReLU' is 0 at nan"),
+        ("compile-relu-scalar-zero", "lower.py", '"0.0 if {0} <= 0.0 else {0}"', '"0.0 if {0} < 0.0 else {0}"',
+         "compiled scalar ReLU(-0.0) is -0.0 (eager: +0.0)"),
         ("compile-pow-zero-exponent", "lower.py", "(v.value == value if value is not None else v.value != 0.0)",
          "(v.value == value if value is not None else True)", "x ** 0.0 by the rule: 0·inf = nan at x = 0"),
         ("compile-pow-square", "lower.py", '"{0} * 2.0 * {1}"', '"{0} * {1}"', "d(x²)/dx without the 2"),

@@ -76,6 +76,8 @@ def test_relu_backward_passes_nan_as_eager_does():
     s = Value(0.0)
     _check(lambda x: (x * s).relu(), [s], (1.0,), (np.inf,))
     assert s.grad == np.inf
+    s = Value(1.0)  # scalars at every edge: -0.0 gives +0.0, nan passes, as eager's forward and mask
+    _check(lambda x: (x * s).relu() * (s * x).relu(), [s], (2.0,), *((float(e),) for e in EDGES))
 
 
 def test_pow_with_an_array_exponent_that_is_zero_on_a_later_call():

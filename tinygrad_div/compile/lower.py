@@ -117,8 +117,9 @@ def b_sigmoid(b: Builder, node: Node, g: int) -> tuple:
 def f_relu(b: Builder, node: Node) -> int:
     (a,) = node.ins
     if b.scalar(a):
-        node.saved["mask"] = b.line("1.0 if {0} > 0.0 or {0} != {0} else 0.0", (a,), "ReLU", "mask")
-        return b.line("{0} if {0} > 0.0 or {0} != {0} else 0.0", (a,), "ReLU", "relu")
+        # "a > 0 or a is nan" as one comparison: a <= 0 is False at nan
+        node.saved["mask"] = b.line("0.0 if {0} <= 0.0 else 1.0", (a,), "ReLU", "mask")
+        return b.line("0.0 if {0} <= 0.0 else {0}", (a,), "ReLU", "relu")
     out = b.line("np.maximum({0}, 0.0)", (a,), "ReLU", "relu")
     node.saved["mask"] = b.line("{0} != 0.0", (out,), "ReLU", "mask")
     return out
