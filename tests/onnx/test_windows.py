@@ -37,9 +37,22 @@ def test_float64_uses_exact_operators_and_agrees_within_1e_12_at_any_batch(tmp_p
         assert np.max(np.abs(run(tmp_path / "m.onnx", x) - expected)) <= 1e-12 * np.max(np.abs(expected))
 
 
-def test_float32_uses_the_native_operators(tmp_path):
+def test_float32_uses_the_native_operators_but_max_pool_gathered(tmp_path):
     x = rng.normal(size=(2, 4, 7, 8))
     proto = export(model, x, tmp_path / "m.onnx", dtype="float32")
-    assert {"Conv", "MaxPool", "AveragePool"} <= {node.op_type for node in proto.graph.node}
+    assert {"Conv", "AveragePool"} <= {node.op_type for node in proto.graph.node}
+    assert "MaxPool" not in {node.op_type for node in proto.graph.node}
     expected = model(Value(x)).data
     np.testing.assert_allclose(run(tmp_path / "m.onnx", x.astype(np.float32)), expected, rtol=1e-4, atol=1e-5)
+
+
+@pytest.mark.parametrize("dtype", ["float64", "float32"])
+def test_max_pool_keeps_inf_and_nan(tmp_path, dtype):
+    """onnxruntime's MaxPool gives the lowest float for a window of -inf and skips nan (as its ReduceMax)."""
+    x = np.array([[[[0.0, -0.0, np.inf, -np.inf, np.nan], [1, -1, 0.5, -2, 3], [1e-300, -1e300, 40, -40, 710],
+                    [-745.5, 800, -15, 1e-8, 37.5]]]])
+    pool = lambda v: F.max_pool2d(v, 2, stride=1, padding=1)  # noqa: E731
+    export(pool, np.ones((1, 1, 4, 5)), tmp_path / "p.onnx", dtype=dtype)
+    with np.errstate(over="ignore"):
+        x = x.astype(dtype)
+    np.testing.assert_array_equal(run(tmp_path / "p.onnx", x), pool(Value(x.astype(np.float64))).data.astype(dtype))

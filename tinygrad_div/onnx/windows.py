@@ -4,8 +4,8 @@ onnxruntime's CPU build has no float64 kernel for Conv or AveragePool, so in flo
 each op is written with exact operators: the padded input's spatial axes flattened,
 one Gather with a constant index table (P, K) (every window's positions, made by the
 engine's own `windows` on an array of indices) and then MatMul, ReduceMax or
-ReduceSum, as the engine computes them. In float32 the native Conv, MaxPool and
-AveragePool run (PyTorch's semantics, which the engine follows).
+ReduceSum, as the engine computes them. In float32 the native Conv and AveragePool
+run (PyTorch's semantics, which the engine follows); MaxPool is gathered in both.
 """
 
 from __future__ import annotations
@@ -55,10 +55,10 @@ def conv(ctx, g: OnnxGraph, x: str, w: str, b: str) -> str:
 
 
 def max_pool(ctx, g: OnnxGraph, x: str) -> str:
-    if g.dtype == np.float32:
-        return g.op("MaxPool", x, **_attributes(ctx.geometry))
+    """Gathered windows in float32 too: onnxruntime's MaxPool starts from the lowest float (−3.4e38 where a
+    window is −inf) and skips nan, as its ReduceMax does (`g.reduce` gives nan back)."""
     windows_, positions = _gathered(g, x, ctx.geometry, -np.inf)
-    top = g.op("ReduceMax", windows_, g.integers([3]), keepdims=0)
+    top = g.reduce("ReduceMax", windows_, [3], keepdims=False)
     return g.op("Reshape", top, g.integers([0, 0, *positions]))
 
 
