@@ -57,12 +57,6 @@ def _reshape(ctx, g: OnnxGraph, x: str) -> str:
     return g.op("Reshape", x, g.shape(g.output_dims))
 
 
-def _transpose(ctx, g: OnnxGraph, x: str) -> str:
-    rank = len(g.input_dims[0])
-    perm = list(range(rank))[::-1] if ctx.axes is None else [int(a) for a in ctx.axes]
-    return g.op("Transpose", x, perm=perm) if rank > 1 else g.op("Identity", x)
-
-
 def _broadcast_to(ctx, g: OnnxGraph, x: str) -> str:
     return g.op("Expand", x, g.shape(g.output_dims))
 
@@ -175,9 +169,7 @@ MAPPINGS: dict[type, Mapping] = {
     # output shapes that follow the batch size: computed in the graph from g.output_dims, not from the run
     ops.Reshape: _reshape, ops.Squeeze: _reshape, ops.ExpandDims: _reshape, ops.Flatten: _reshape,
     ops.BroadcastTo: _broadcast_to, ops.SumTo: _sum_to,
-    ops.Transpose: _transpose,  # its forward calls np.transpose on a ctx field the trace does not see
     ops.GetItem: getitem,  # indexing: numpy's rules as Slice/Gather (indexing a traced tensor is refused)
-    ops.Sum: _reduce("ReduceSum"),  # ReduceSum + Reshape to the exact output shape, size-1 axes skipped
     ops.Mean: _reduce("ReduceMean"),  # the count follows the batch size: ReduceMean computes it in the graph
     # their forwards call np.asarray (for the masks their backward needs), which reads the data
     ops.Where: _where, ops.Clip: _clip, ops.Max: _reduce("ReduceMax"), ops.Min: _reduce("ReduceMin"),

@@ -328,7 +328,7 @@ def _copyto(dst: Any, src: Any, casting: str = "same_kind", where: Any = True) -
 
 
 def _transpose(a: Sym, axes: Any = None) -> Sym:
-    perm = list(range(a.ndim))[::-1] if axes is None else [int(i) for i in axes]
+    perm = list(range(a.ndim))[::-1] if axes is None else [int(i) % a.ndim for i in axes]
     return Sym(a.g, a.g.op("Transpose", _as(a, "f"), perm=perm) if a.ndim > 1 else a.name,
                np.transpose(a.value, axes))
 
