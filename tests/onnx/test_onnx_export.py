@@ -353,3 +353,19 @@ def test_a_size_that_follows_the_batch_irregularly_is_not_fitted_as_a_line(tmp_p
 
     with pytest.raises(ExportError, match="irregularly"):
         export(model, np.ones((4, 3)), tmp_path / "m.onnx")
+
+
+def test_a_user_function_that_indexes_exports_through_its_forward(tmp_path):
+    class FirstMinusLast(Function):
+        @staticmethod
+        def forward(ctx, x):
+            return x[:, 0] - x[..., -1] + x[:, [1, 1]].sum(axis=-1)
+
+        @staticmethod
+        def backward(ctx, grad):
+            raise NotImplementedError
+
+    export(lambda x: FirstMinusLast.apply(x), np.ones((2, 3)), tmp_path / "m.onnx")
+    x = np.random.default_rng(0).normal(size=(5, 3))
+    np.testing.assert_allclose(session(tmp_path / "m.onnx").run(None, {"input": x})[0],
+                               x[:, 0] - x[:, -1] + 2 * x[:, 1], rtol=1e-12)

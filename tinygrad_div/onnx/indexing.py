@@ -20,8 +20,12 @@ INT64_MAX, INT64_MIN = int(np.iinfo(np.int64).max), int(np.iinfo(np.int64).min)
 
 
 def getitem(ctx, g: OnnxGraph, x: str) -> str:
-    dims = tuple(g.input_dims[0])
-    index = ctx.index if isinstance(ctx.index, tuple) else (ctx.index,)
+    return index_tensor(g, x, tuple(g.input_dims[0]), ctx.index)
+
+
+def index_tensor(g: OnnxGraph, x: str, dims: tuple, index) -> str:
+    """x[index] for a tensor of shape `dims` (ints, and Dims that follow the batch size)."""
+    index = index if isinstance(index, tuple) else (index,)
     index = _expand_ellipsis(tuple(np.asarray(i) if isinstance(i, list) else i for i in index), len(dims))
     if any(isinstance(i, np.ndarray) and i.ndim > 0 for i in index):
         return _advanced(g, x, dims, index)

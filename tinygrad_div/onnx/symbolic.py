@@ -25,6 +25,7 @@ from numpy.lib.array_utils import normalize_axis_tuple
 from onnx import TensorProto
 
 from tinygrad_div.onnx.builder import OnnxGraph
+from tinygrad_div.onnx.indexing import index_tensor
 
 BOOL = TensorProto.BOOL
 
@@ -62,6 +63,21 @@ class Sym:
     def T(self) -> Sym:  # noqa: N802  (numpy's name)
         return _transpose(self)
 
+    def sum(self, axis: Any = None, keepdims: bool = False) -> Sym:
+        return _reduce("ReduceSum", self, axis=axis, keepdims=keepdims)
+
+    def mean(self, axis: Any = None, keepdims: bool = False) -> Sym:
+        return _reduce("ReduceMean", self, axis=axis, keepdims=keepdims)
+
+    def max(self, axis: Any = None, keepdims: bool = False) -> Sym:
+        return _reduce("ReduceMax", self, axis=axis, keepdims=keepdims)
+
+    def min(self, axis: Any = None, keepdims: bool = False) -> Sym:
+        return _reduce("ReduceMin", self, axis=axis, keepdims=keepdims)
+
+    def reshape(self, *shape: Any) -> Sym:
+        return _reshape(self, shape[0] if len(shape) == 1 else shape)
+
     def astype(self, dtype: Any, copy: bool = True) -> Sym:
         kind = np.dtype(dtype).kind
         if kind not in "bf":
@@ -97,8 +113,12 @@ class Sym:
     def __iter__(self):
         return self._read("iteration over x")
 
-    def __getitem__(self, key: Any) -> Any:
-        return self._read("x[...] inside a forward")
+    def __getitem__(self, key: Any) -> Sym:
+        """x[index] with a constant index (ints, slices, None, ..., integer arrays and masks), as GetItem."""
+        entries = key if isinstance(key, tuple) else (key,)
+        if any(isinstance(k, Sym) for k in entries):
+            raise Untraceable("an index computed from the data")
+        return Sym(self.g, index_tensor(self.g, self.name, self.shape, key), np.asarray(self.value)[key])
 
     # -- numpy's protocol ----------------------------------------------------------------
     def __array_ufunc__(self, ufunc: np.ufunc, method: str, *inputs: Any, **kwargs: Any) -> Any:
@@ -333,10 +353,11 @@ def _transpose(a: Sym, axes: Any = None) -> Sym:
                np.transpose(a.value, axes))
 
 
-def _ascontiguousarray(a: Any, dtype: Any = None) -> Any:
-    if dtype is not None:
-        raise Untraceable("numpy.ascontiguousarray with dtype=")
-    return a  # memory layout: nothing to compute
+def _reshape(a: Sym, shape: Any) -> Sym:
+    """A reshape to the run's shape (a shape that follows the batch size is refused by the check at the other
+    batch sizes: its constant changes)."""
+    value = np.reshape(a.value, shape)
+    return Sym(a.g, a.g.op("Reshape", a.name, a.g.integers(np.shape(value))), value)
 
 
 def _numpy_reduce(onnx_op: str) -> Callable[..., Sym]:
@@ -344,7 +365,7 @@ def _numpy_reduce(onnx_op: str) -> Callable[..., Sym]:
 
 
 FUNCTIONS: dict[Callable, Callable] = {
-    np.where: _where, np.copyto: _copyto, np.transpose: _transpose, np.ascontiguousarray: _ascontiguousarray,
+    np.where: _where, np.copyto: _copyto, np.transpose: _transpose, np.reshape: _reshape,
     np.shape: lambda a: a.shape, np.ndim: lambda a: a.ndim, np.size: lambda a: a.size,
     np.sum: _numpy_reduce("ReduceSum"), np.max: _numpy_reduce("ReduceMax"), np.amax: _numpy_reduce("ReduceMax"),
     np.min: _numpy_reduce("ReduceMin"), np.amin: _numpy_reduce("ReduceMin"),
