@@ -106,6 +106,20 @@ def test_fn_must_return_a_value():
         gradcheck(lambda x: 1.0, [1.0])
 
 
+def test_every_value_of_a_returned_tuple_is_checked():
+    """As torch's gradcheck: each output on its own; items that are not Values (indices) are passed over."""
+    x = np.array([0.5, -1.0])
+    both = lambda v: (v.sin(), (v * v).sum(), np.argmax(v.data))  # noqa: E731
+    assert gradcheck(both, [x]) and gradgradcheck(both, [x])
+    assert compare_gradients(both, [x]).entries == 2 * 2 + 2  # the sine's 2x2 Jacobian, the sum's 1x2
+    with pytest.raises(GradcheckError, match=r"^<lambda> \(output 1\): gradient of input 0 at element \(0,\)"):
+        gradcheck(lambda v: (v.sin(), WrongSquare.apply(v)), [x])
+    with pytest.raises(GradcheckError, match=r"\(output 1\)"):
+        gradgradcheck(lambda v: (v * 1.0, SquareWithConstantSlope.apply(v)), [x])
+    with pytest.raises(TypeError, match="returned a tuple with no Value in it"):
+        gradcheck(lambda v: (1.0, 2), [x])
+
+
 def test_gradcheck_does_not_touch_callers_values():
     v = Value(np.array([1.0, 2.0]))
     gradcheck(lambda x: x * x, [v])

@@ -57,7 +57,8 @@ def gradcheck(
     """Check `fn`'s gradients with respect to every input; True, or raise `GradcheckError`.
 
     `inputs` are Python floats, float64 arrays or Values; `fn` takes one Value per
-    input and returns a Value. Integer and boolean inputs (labels, indices, masks) are
+    input and returns a Value, or a tuple of them (each output is checked; other items,
+    such as integer indices, are passed over, as torch does). Integer and boolean inputs (labels, indices, masks) are
     handed to `fn` as they are, never perturbed and never differentiated. Also checks
     that a zero upstream gradient gives zero.
     """
@@ -74,7 +75,12 @@ def compare_gradients(
     rtol: float = 1e-3,
     seed: int = 0,
 ) -> GradientErrors:
-    """`gradcheck`, returning the largest errors it saw instead of True."""
+    """`gradcheck`, returning the largest errors it saw instead of True (over every output)."""
+    outputs = _outputs(fn, inputs)
+    if outputs is not None:
+        found = [compare_gradients(one, inputs, eps=eps, atol=atol, rtol=rtol, seed=seed) for one in outputs]
+        return GradientErrors(max(e.max_abs_error for e in found), max(e.max_rel_error for e in found),
+                              sum(e.entries for e in found))
     datas = _float64_inputs(inputs)
     rng = np.random.default_rng(seed)
     xs = _values(datas)
@@ -121,7 +127,13 @@ def gradgradcheck(
 
     Projection k differentiates Σᵢ <wᵢ, d<u, fn>/dxᵢ>, with an upstream gradient u and a
     weight wᵢ per float input drawn, in that order, from numpy's `default_rng(seed)`.
+    For a `fn` that returns a tuple, each output's are checked so.
     """
+    outputs = _outputs(fn, inputs)
+    if outputs is not None:
+        for one in outputs:
+            gradgradcheck(one, inputs, eps=eps, atol=atol, rtol=rtol, seed=seed, projections=projections)
+        return True
     datas = _float64_inputs(inputs)
     rng = np.random.default_rng(seed)
     out_shape = _call(fn, _values(datas)).shape
@@ -181,8 +193,27 @@ def _values(datas: list) -> list:
 def _call(fn: Callable[..., Value], xs: Sequence[Value]) -> Value:
     y = fn(*xs)
     if not isinstance(y, Value):
-        raise TypeError(f"{_name(fn)} must return a Value, it returned {type(y).__name__}")
+        raise TypeError(f"{_name(fn)} must return a Value (or a tuple of Values), it returned {type(y).__name__}")
     return y
+
+
+def _outputs(fn: Callable[..., Any], inputs: Sequence[Any]) -> list[Callable[..., Value]] | None:
+    """For a `fn` that returns a tuple (or list): one function per Value in it, named by its position; else None."""
+    y = fn(*_values(_float64_inputs(inputs)))
+    if not isinstance(y, (tuple, list)):
+        return None
+    positions = [k for k, item in enumerate(y) if isinstance(item, Value)]
+    if not positions:
+        raise TypeError(f"{_name(fn)} returned a {type(y).__name__} with no Value in it: nothing to check")
+    return [_output(fn, k) for k in positions]
+
+
+def _output(fn: Callable[..., Any], k: int) -> Callable[..., Value]:
+    def output(*xs: Any) -> Value:
+        return fn(*xs)[k]
+
+    output.__name__ = f"{_name(fn)} (output {k})"
+    return output
 
 
 def _name(fn: Callable) -> str:

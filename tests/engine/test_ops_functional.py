@@ -53,3 +53,27 @@ def test_numpy_functions_on_values_are_recorded_ops(call, reference):
 def test_numpy_functions_refuse_arguments_they_would_ignore():
     with pytest.raises(TypeError, match="initial"):
         np.max(Value(np.ones(2)), initial=3.0)
+
+
+@pytest.mark.parametrize("name, args, axis", [
+    ("amax", (), 1), ("amin", (), 0), ("argmax", (), 1), ("argmin", (), 0), ("softmax", (), 0),
+    ("log_softmax", (), 0), ("logsumexp", (), 1), ("squeeze", (), None), ("expand_dims", (), 2),
+    ("concatenate", None, 1), ("stack", None, 1),
+])
+def test_each_function_takes_dim_for_axis(name, args, axis):
+    data = np.array([[0.5, -1.0, 2.0], [3.0, 0.25, -2.0]])
+    first = [Value(data), Value(data)] if args is None else Value(data)
+    fn = getattr(td, name)
+    if axis is None:
+        first, axis = Value(data[:, :1]), 1
+    by_axis, by_dim = fn(first, axis=axis), fn(first, dim=axis)
+    np.testing.assert_array_equal(getattr(by_dim, "data", by_dim), getattr(by_axis, "data", by_axis))
+    with pytest.raises(TypeError, match=rf"^{name}\(\) got both axis= and dim="):
+        fn(first, axis=axis, dim=axis)
+
+
+def test_stack_and_concatenate_default_to_the_first_axis():
+    parts = [Value(np.ones(2)), Value(np.zeros(2))]
+    assert td.stack(parts).shape == (2, 2) and td.concatenate(parts).shape == (4,)
+    with pytest.raises(TypeError, match="got both axis= and dim="):
+        td.stack(parts, axis=0, dim=0)

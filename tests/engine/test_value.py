@@ -174,3 +174,52 @@ def test_float_of_a_one_element_value_of_any_shape():
 
 def test_reducing_a_scalar_over_its_last_axis_is_the_scalar_as_in_numpy():
     assert Value(0.0).sum(axis=-1).data == np.sum(0.0, axis=-1) == 0.0
+
+
+@pytest.mark.parametrize("spec", ["", ".4f", "8.2e", "+.3g", ">10", ".1%"])
+def test_a_scalar_formats_as_a_float(spec):
+    assert format(Value(-1234.56789), spec) == format(-1234.56789, spec)
+    assert f"{Value(0.5):{spec}}" == f"{0.5:{spec}}"
+
+
+def test_an_array_formats_as_numpy_prints_it_each_number_in_the_spec():
+    data = np.array([[0.25, -1.5], [1e-3, 2.0]])
+    assert f"{Value(data)}" == str(data)
+    assert f"{Value(data):.2f}" == "[[ 0.25 -1.50]\n [ 0.00  2.00]]"
+    with pytest.raises(ValueError, match="Unknown format code 'd'"):
+        f"{Value(data):d}"
+
+
+def test_format_matches_torchs_for_a_scalar():
+    torch = pytest.importorskip("torch")
+    assert f"{Value(2 / 3):.5f} {Value(1e-9):e}" == f"{torch.tensor(2 / 3, dtype=torch.float64):.5f} " \
+        f"{torch.tensor(1e-9, dtype=torch.float64):e}"
+
+
+DIM_CALLS = [  # method, the call with axis=, the call with dim=
+    ("sum", {"axis": 0}, {"dim": 0}), ("mean", {"axis": (0, 1)}, {"dim": (0, 1)}),
+    ("max", {"axis": 1, "keepdims": True}, {"dim": 1, "keepdims": True}), ("min", {"axis": -1}, {"dim": -1}),
+    ("argmax", {"axis": 1}, {"dim": 1}), ("argmin", {"axis": 0}, {"dim": 0}),
+    ("softmax", {"axis": 0}, {"dim": 0}), ("log_softmax", {"axis": 0}, {"dim": 0}),
+    ("logsumexp", {"axis": 1}, {"dim": 1}), ("expand_dims", {"axis": 1}, {"dim": 1}),
+]
+
+
+@pytest.mark.parametrize("method, with_axis, with_dim", DIM_CALLS, ids=[c[0] for c in DIM_CALLS])
+def test_dim_is_accepted_wherever_axis_is(method, with_axis, with_dim):
+    v = Value(np.array([[0.5, -1.0, 2.0], [3.0, 0.25, -2.0]]))
+    by_axis, by_dim = getattr(v, method)(**with_axis), getattr(v, method)(**with_dim)
+    np.testing.assert_array_equal(getattr(by_dim, "data", by_dim), getattr(by_axis, "data", by_axis))
+    with pytest.raises(TypeError, match=rf"^{method}\(\) got both axis= and dim= \(dim is torch's name for axis\)"):
+        getattr(v, method)(**with_axis, dim=0)
+
+
+def test_both_axis_and_dim_are_refused_even_at_the_default_axis():
+    v = Value(np.ones((2, 3)))
+    np.testing.assert_array_equal(v.softmax().data, v.softmax(axis=-1).data)
+    with pytest.raises(TypeError, match="got both axis= and dim="):
+        v.softmax(axis=-1, dim=0)
+    assert v.sum(axis=None, dim=0).shape == (3,)  # axis=None is "not given", as torch's dim=None
+    assert Value(np.ones((2, 1))).squeeze(dim=1).shape == (2,)
+    with pytest.raises(TypeError, match=r"^expand_dims\(\) needs the axis to insert: axis= \(or dim=\)$"):
+        v.expand_dims()

@@ -75,6 +75,39 @@ def _short_repr(x: Any) -> str:
     return text if len(text) <= 60 else text[:57] + "..."
 
 
+class _Unset:
+    """The default of an `axis=` whose meaning is a number (softmax's -1, stack's 0): given or not, told apart
+    from that number, so that `axis=` beside `dim=` is always refused."""
+
+    def __init__(self, default: int) -> None:
+        self.default = default
+
+    def __repr__(self) -> str:
+        return repr(self.default)
+
+
+LAST_AXIS, FIRST_AXIS = _Unset(-1), _Unset(0)
+
+
+def dim_or_axis(op: str, axis: Any, dim: Any) -> Any:
+    """The axis of a call that gave `dim=` (torch's name for numpy's `axis=`), or its default given neither.
+
+    Called only when `dim` is given or `axis` was left at an `_Unset` default, so a
+    call that gives neither (or only axis) pays one comparison.
+    """
+    if dim is None:
+        return axis.default if isinstance(axis, _Unset) else axis
+    if axis is not None and not isinstance(axis, _Unset):
+        raise TypeError(f"{op}() got both axis= and dim= (dim is torch's name for axis): give one")
+    return dim
+
+
+def required_axis(op: str, axis: Any, dim: Any) -> Any:
+    if axis is None and dim is None:
+        raise TypeError(f"{op}() needs the axis to insert: axis= (or dim=)")
+    return dim_or_axis(op, axis, dim)
+
+
 def shape_of(data: Data) -> tuple[int, ...]:
     return () if type(data) is float else data.shape
 
@@ -191,6 +224,18 @@ class Value:
             raise TypeError(f"float() needs a Value with one element, this one has shape {self.shape}")
         return float(self._data.reshape(()))
 
+    def __format__(self, spec: str) -> str:
+        """`f"{loss:.4f}"`: a scalar formats as a float; an array as numpy prints it, each number in `spec`."""
+        if state.tracer is not None:
+            state.tracer.refuse("format(v) (an f-string of a Value)")
+        data = self._data
+        if type(data) is float:
+            return format(data, spec)
+        if not spec:
+            return str(data)
+        width = max((len(format(x, spec)) for x in data.flat), default=0)  # columns aligned, as numpy's
+        return np.array2string(data, formatter={"float_kind": lambda x: format(x, spec).rjust(width)})
+
     def numpy(self) -> np.ndarray:
         return np.asarray(self._data)
 
@@ -257,10 +302,15 @@ class Value:
     def abs(self) -> Value: return engine.ops.Abs.apply(self)
     def __abs__(self) -> Value: return engine.ops.Abs.apply(self)
 
-    def sum(self, axis: int | tuple[int, ...] | None = None, keepdims: bool = False) -> Value:
+    # `dim=` is accepted wherever `axis=` is (torch's name; both at once: TypeError)
+    def sum(self, axis: int | tuple[int, ...] | None = None, keepdims: bool = False, *, dim: Any = None) -> Value:
+        if dim is not None:
+            axis = dim_or_axis("sum", axis, dim)
         return engine.ops.Sum.apply(self, axis=axis, keepdims=keepdims)
 
-    def mean(self, axis: int | tuple[int, ...] | None = None, keepdims: bool = False) -> Value:
+    def mean(self, axis: int | tuple[int, ...] | None = None, keepdims: bool = False, *, dim: Any = None) -> Value:
+        if dim is not None:
+            axis = dim_or_axis("mean", axis, dim)
         return engine.ops.Mean.apply(self, axis=axis, keepdims=keepdims)
 
     def reshape(self, *shape: Any) -> Value:
@@ -303,33 +353,52 @@ class Value:
         """Limit to [lo, hi] (None: no limit on that side), as np.clip and torch.clamp."""
         return engine.ops.Clip.apply(self, -np.inf if lo is None else lo, np.inf if hi is None else hi)
 
-    def max(self, axis: int | tuple[int, ...] | None = None, keepdims: bool = False) -> Value:
+    def max(self, axis: int | tuple[int, ...] | None = None, keepdims: bool = False, *, dim: Any = None) -> Value:
+        if dim is not None:
+            axis = dim_or_axis("max", axis, dim)
         return engine.ops.Max.apply(self, axis=axis, keepdims=keepdims)
 
-    def min(self, axis: int | tuple[int, ...] | None = None, keepdims: bool = False) -> Value:
+    def min(self, axis: int | tuple[int, ...] | None = None, keepdims: bool = False, *, dim: Any = None) -> Value:
+        if dim is not None:
+            axis = dim_or_axis("min", axis, dim)
         return engine.ops.Min.apply(self, axis=axis, keepdims=keepdims)
 
-    def argmax(self, axis: int | None = None, keepdims: bool = False) -> Any:
-        return engine.ops.compare.argmax(self, axis, keepdims)
+    def argmax(self, axis: int | None = None, keepdims: bool = False, *, dim: Any = None) -> Any:
+        return engine.ops.compare.argmax(self, axis, keepdims, dim=dim)
 
-    def argmin(self, axis: int | None = None, keepdims: bool = False) -> Any:
-        return engine.ops.compare.argmin(self, axis, keepdims)
+    def argmin(self, axis: int | None = None, keepdims: bool = False, *, dim: Any = None) -> Any:
+        return engine.ops.compare.argmin(self, axis, keepdims, dim=dim)
 
     def sqrt(self) -> Value: return engine.ops.Sqrt.apply(self)
     def sin(self) -> Value: return engine.ops.Sin.apply(self)
     def cos(self) -> Value: return engine.ops.Cos.apply(self)
     def log1p(self) -> Value: return engine.ops.Log1p.apply(self)
     def expm1(self) -> Value: return engine.ops.Expm1.apply(self)
-    def softmax(self, axis: int = -1) -> Value: return engine.ops.Softmax.apply(self, axis=axis)
-    def log_softmax(self, axis: int = -1) -> Value: return engine.ops.LogSoftmax.apply(self, axis=axis)
+    def softmax(self, axis: int = LAST_AXIS, *, dim: Any = None) -> Value:
+        if dim is not None or axis is LAST_AXIS:
+            axis = dim_or_axis("softmax", axis, dim)
+        return engine.ops.Softmax.apply(self, axis=axis)
 
-    def logsumexp(self, axis: int | tuple[int, ...] | None = None, keepdims: bool = False) -> Value:
+    def log_softmax(self, axis: int = LAST_AXIS, *, dim: Any = None) -> Value:
+        if dim is not None or axis is LAST_AXIS:
+            axis = dim_or_axis("log_softmax", axis, dim)
+        return engine.ops.LogSoftmax.apply(self, axis=axis)
+
+    def logsumexp(self, axis: int | tuple[int, ...] | None = None, keepdims: bool = False, *,
+                  dim: Any = None) -> Value:
+        if dim is not None:
+            axis = dim_or_axis("logsumexp", axis, dim)
         return engine.ops.LogSumExp.apply(self, axis=axis, keepdims=keepdims)
 
-    def squeeze(self, axis: int | tuple[int, ...] | None = None) -> Value:
+    def squeeze(self, axis: int | tuple[int, ...] | None = None, *, dim: Any = None) -> Value:
+        if dim is not None:
+            axis = dim_or_axis("squeeze", axis, dim)
         return engine.ops.Squeeze.apply(self, axis=axis)
 
-    def expand_dims(self, axis: int | tuple[int, ...]) -> Value: return engine.ops.ExpandDims.apply(self, axis=axis)
+    def expand_dims(self, axis: int | tuple[int, ...] | None = None, *, dim: Any = None) -> Value:
+        if dim is not None or axis is None:
+            axis = required_axis("expand_dims", axis, dim)
+        return engine.ops.ExpandDims.apply(self, axis=axis)
     def unsqueeze(self, dim: int) -> Value: return engine.ops.ExpandDims.apply(self, axis=dim)
 
     def flatten(self, start: int = 0, end: int = -1) -> Value:

@@ -21,7 +21,7 @@ from typing import Any
 import numpy as np
 
 from tinygrad_div.engine.mode import state
-from tinygrad_div.engine.value import Value, to_data
+from tinygrad_div.engine.value import Value, dim_or_axis, to_data
 
 #: symbol, Python operator (for two floats), numpy ufunc (anything else)
 COMPARISONS = {
@@ -72,11 +72,15 @@ def _arg(fn: Any, name: str, a: Any, axis: int | None, keepdims: bool) -> Any:
         raise ValueError(f"{name}: {exc} (input of shape {np.shape(data)})") from None
 
 
-def argmax(a: Any, axis: int | None = None, keepdims: bool = False) -> Any:
+def argmax(a: Any, axis: int | None = None, keepdims: bool = False, *, dim: int | None = None) -> Any:
     """Indices of the largest elements along `axis` (the flat index for None), as numpy: first of ties."""
+    if dim is not None:
+        axis = dim_or_axis("argmax", axis, dim)
     return _arg(np.argmax, "argmax", a, axis, keepdims)
 
 
-def argmin(a: Any, axis: int | None = None, keepdims: bool = False) -> Any:
+def argmin(a: Any, axis: int | None = None, keepdims: bool = False, *, dim: int | None = None) -> Any:
     """Indices of the smallest elements along `axis` (the flat index for None), as numpy: first of ties."""
+    if dim is not None:
+        axis = dim_or_axis("argmin", axis, dim)
     return _arg(np.argmin, "argmin", a, axis, keepdims)

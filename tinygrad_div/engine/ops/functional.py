@@ -1,6 +1,7 @@
 """The ops as plain functions, numpy-style: `td.where(cond, a, b)`, `td.maximum(a, b)`, `td.softmax(v)`.
 
 Each accepts Values, numbers and arrays alike (anything but a Value is a constant)
+and takes `dim=` wherever it takes `axis=` (torch's name; both at once: TypeError),
 and records exactly one op (`clip`, `unsqueeze` and `flatten` are spellings of one).
 The same ops are Value methods (`v.clip(0, 1)`) and run under numpy's own names
 (`np.maximum(v, 0)`, see numpy_protocol).
@@ -19,7 +20,7 @@ from tinygrad_div.engine.ops.join import Concatenate, Stack
 from tinygrad_div.engine.ops.normalize import LogSoftmax, LogSumExp, Softmax
 from tinygrad_div.engine.ops.select import Clip, Max, Maximum, Min, Minimum, Where
 from tinygrad_div.engine.ops.shape import ExpandDims, Flatten, Squeeze
-from tinygrad_div.engine.value import Value
+from tinygrad_div.engine.value import FIRST_AXIS, LAST_AXIS, Value, dim_or_axis, required_axis
 
 Axis = int | tuple[int, ...] | None
 
@@ -50,13 +51,17 @@ def clip(a: Any, lo: Any = None, hi: Any = None) -> Value:
     return Clip.apply(a, -np.inf if lo is None else lo, np.inf if hi is None else hi)
 
 
-def amax(a: Any, axis: Axis = None, keepdims: bool = False) -> Value:
+def amax(a: Any, axis: Axis = None, keepdims: bool = False, *, dim: Axis = None) -> Value:
     """The maximum over `axis` (all when None); tied maxima share the gradient evenly (torch.amax)."""
+    if dim is not None:
+        axis = dim_or_axis("amax", axis, dim)
     return Max.apply(a, axis=axis, keepdims=keepdims)
 
 
-def amin(a: Any, axis: Axis = None, keepdims: bool = False) -> Value:
+def amin(a: Any, axis: Axis = None, keepdims: bool = False, *, dim: Axis = None) -> Value:
     """The minimum over `axis` (all when None); tied minima share the gradient evenly (torch.amin)."""
+    if dim is not None:
+        axis = dim_or_axis("amin", axis, dim)
     return Min.apply(a, axis=axis, keepdims=keepdims)
 
 
@@ -80,33 +85,48 @@ def expm1(a: Any) -> Value:
     return Expm1.apply(a)
 
 
-def softmax(a: Any, axis: Axis = -1) -> Value:
+def softmax(a: Any, axis: Axis = LAST_AXIS, *, dim: Axis = None) -> Value:
+    if dim is not None or axis is LAST_AXIS:
+        axis = dim_or_axis("softmax", axis, dim)
     return Softmax.apply(a, axis=axis)
 
 
-def log_softmax(a: Any, axis: Axis = -1) -> Value:
+def log_softmax(a: Any, axis: Axis = LAST_AXIS, *, dim: Axis = None) -> Value:
+    if dim is not None or axis is LAST_AXIS:
+        axis = dim_or_axis("log_softmax", axis, dim)
     return LogSoftmax.apply(a, axis=axis)
 
 
-def logsumexp(a: Any, axis: Axis = None, keepdims: bool = False) -> Value:
+def logsumexp(a: Any, axis: Axis = None, keepdims: bool = False, *, dim: Axis = None) -> Value:
+    if dim is not None:
+        axis = dim_or_axis("logsumexp", axis, dim)
     return LogSumExp.apply(a, axis=axis, keepdims=keepdims)
 
 
-def concatenate(values: Sequence[Any], axis: int = 0) -> Value:
+def concatenate(values: Sequence[Any], axis: int = FIRST_AXIS, *, dim: int | None = None) -> Value:
     """The values joined along an existing `axis` (np.concatenate, torch.cat)."""
+    if dim is not None or axis is FIRST_AXIS:
+        axis = dim_or_axis("concatenate", axis, dim)
     return Concatenate.apply(*_sequence(values, "concatenate"), axis=axis)
 
 
-def stack(values: Sequence[Any], axis: int = 0) -> Value:
+def stack(values: Sequence[Any], axis: int = FIRST_AXIS, *, dim: int | None = None) -> Value:
     """The values, all of one shape, joined along a new `axis` (np.stack, torch.stack)."""
+    if dim is not None or axis is FIRST_AXIS:
+        axis = dim_or_axis("stack", axis, dim)
     return Stack.apply(*_sequence(values, "stack"), axis=axis)
 
 
-def squeeze(a: Any, axis: Axis = None) -> Value:
+def squeeze(a: Any, axis: Axis = None, *, dim: Axis = None) -> Value:
+    if dim is not None:
+        axis = dim_or_axis("squeeze", axis, dim)
     return Squeeze.apply(a, axis=axis)
 
 
-def expand_dims(a: Any, axis: int | tuple[int, ...]) -> Value:
+def expand_dims(a: Any, axis: int | tuple[int, ...] | None = None, *, dim: int | tuple[int, ...] | None = None
+                ) -> Value:
+    if dim is not None or axis is None:
+        axis = required_axis("expand_dims", axis, dim)
     return ExpandDims.apply(a, axis=axis)
 
 
