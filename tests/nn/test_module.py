@@ -233,7 +233,7 @@ def test_a_module_list_names_its_modules_by_position():
 
 def test_a_saved_buffer_keeps_its_dtype_through_a_file(tmp_path):
     net = Stats()
-    net.count = np.array(7, dtype=np.int64)
+    net.count[...] = 7
     save(net, tmp_path / "s.npz")
     other = Stats()
     load(other, tmp_path / "s.npz")

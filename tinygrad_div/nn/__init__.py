@@ -7,6 +7,7 @@
 """
 
 from tinygrad_div.nn import functional, init, utils
+from tinygrad_div.nn.conv import AvgPool2d, Conv1d, Conv2d, MaxPool2d
 from tinygrad_div.nn.layers import MLP, Flatten, Identity, Linear, ReLU, Sequential, Sigmoid, Tanh
 from tinygrad_div.nn.losses import (
     binary_cross_entropy_with_logits,
@@ -25,4 +26,6 @@ __all__ = [
     "Identity", "Flatten", "Sequential", "MLP",
     "mse_loss", "l1_loss", "smooth_l1_loss", "huber_loss", "nll_loss", "cross_entropy",
     "binary_cross_entropy_with_logits", "functional", "init", "utils", "save", "load",
+    # layers of a CNN (nn16)
+    "Conv1d", "Conv2d", "MaxPool2d", "AvgPool2d",
 ]

@@ -207,8 +207,12 @@ class Module:
             module, attr, p = slots[name]
             if p is not None:
                 p.data = value
-            else:
-                setattr(module, attr, value)
+            else:  # in place, as PyTorch's copy_: whatever holds the array (a compiled step) sees the new values
+                current = getattr(module, attr)
+                if isinstance(current, np.ndarray) and current.flags.writeable:
+                    current[...] = value
+                else:
+                    setattr(module, attr, value)
         return IncompatibleKeys(missing, unexpected)
 
     def __repr__(self) -> str:
