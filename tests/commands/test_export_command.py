@@ -66,7 +66,7 @@ def test_a_missing_onnx_extra_is_one_line_naming_it_and_exit_2(model, tmp_path, 
     assert not (tmp_path / "m.onnx").exists()
 
 
-def test_float32_on_request_and_the_message_names_float32_inputs(model, tmp_path, capsys):
+def test_issue15_example8_float32_on_request_and_the_message_names_float32_inputs(model, tmp_path, capsys):
     """Issue 15, example 8: the message named float64 inputs, which onnxruntime refuses for this model."""
     out = tmp_path / "m32.onnx"
     assert main(["export", str(model), str(out), "--dtype", "float32"]) == 0
