@@ -30,9 +30,10 @@ from dataclasses import dataclass
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-TESTS = ["tests/engine", "tests/nn", "tests/test_gradcheck.py", "tests/test_testing.py", "tests/test_anomaly.py"]
-#: the tests that kill td.compile's mutants (its own tests only: the engine's suite never runs a program)
-COMPILE_TESTS = ("tests/compile", "tests/test_compile.py")
+TESTS = ["tests/engine", "tests/nn", "tests/test_gradcheck.py", "tests/test_testing.py", "tests/test_anomaly.py",
+         "tests/test_cross_path.py"]
+#: the tests that kill td.compile's mutants: its own and the cross-path registry (the engine's never run a program)
+COMPILE_TESTS = ("tests/compile", "tests/test_compile.py", "tests/test_cross_path.py")
 TIMEOUT = 600  # seconds; a mutant that hangs the suite counts as killed
 
 

@@ -3,7 +3,7 @@
     base         tinygrad_div.files                       (imports nothing from the package)
     engine       tinygrad_div.engine.*
     tools        gradcheck, testing.* (a package: locate, check, strategies), anomaly, viz, explain, compile.*
-    models       nn.*, optim, onnx.*, data
+    models       nn.*, optim, onnx.*, data, crosspath.*  (crosspath runs ops through compile and onnx: above both)
     facade       the package __init__: the public API, gathered from the layers below application
     application  division.*
     commands     commands.*, cli, __main__
@@ -33,7 +33,8 @@ LAYERS: dict[str, tuple[float, tuple[str, ...]]] = {
     "engine": (1, ("tinygrad_div.engine",)),
     "tools": (2, ("tinygrad_div.gradcheck", "tinygrad_div.testing", "tinygrad_div.anomaly", "tinygrad_div.viz",
                   "tinygrad_div.explain", "tinygrad_div.compile")),
-    "models": (3, ("tinygrad_div.nn", "tinygrad_div.optim", "tinygrad_div.onnx", "tinygrad_div.data")),
+    "models": (3, ("tinygrad_div.nn", "tinygrad_div.optim", "tinygrad_div.onnx", "tinygrad_div.data",
+                   "tinygrad_div.crosspath")),
     "facade": (3.5, (FACADE,)),  # above every layer it re-exports, below those that may use the public API
     "application": (4, ("tinygrad_div.division",)),
     "commands": (5, ("tinygrad_div.commands", "tinygrad_div.cli", "tinygrad_div.__main__")),

@@ -67,6 +67,9 @@ class Function:
     draw_inputs: ClassVar[Any] = None
     #: False when backward is not itself differentiable (skip second-derivative checks)
     twice_differentiable: ClassVar[bool] = True
+    #: optional hook `extra_cases() -> [(inputs, params), ...]`: whole cases the cross-path registry
+    #: (tinygrad_div.crosspath) runs besides those it derives from the hooks above and edge values
+    extra_cases: ClassVar[Any] = None
 
     # A node's fields. `apply` sets the first three on the node it records; the class
     # values are the defaults, so every node has every field. Ops add their own

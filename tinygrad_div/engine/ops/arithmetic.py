@@ -6,6 +6,7 @@ import numpy as np
 
 from tinygrad_div.engine.function import Function
 from tinygrad_div.engine.ops._numeric import divide, power, raw
+from tinygrad_div.engine.ops.select import Where
 
 
 class Add(Function):
@@ -109,8 +110,14 @@ class Pow(Function):
                 grad_a = grad * b * power(a, b - 1.0)
         elif not b.requires_grad and not np.any(b.data):  # a constant zero exponent, recorded
             grad_a = grad * 0.0
-        else:  # Values: a select is not recordable, so 1 is added to a only where a = b = 0
-            grad_a = grad * b * power(a + ((raw(a) == 0.0) & (raw(b) == 0.0)), b - 1.0)
+        else:  # Values: 1 added to a only where a = b = 0 (-0.0 elsewhere, which keeps a = -0.0 as it is),
+            # and exactly +0 selected where b = 0, as on raw arrays
+            zero = raw(b) == 0.0
+            grad_a = grad * b * power(a + np.where(zero & (raw(a) == 0.0), 1.0, -0.0), b - 1.0)
+            if np.any(zero):  # exactly +0 where b = 0, as on raw arrays, its derivative in b kept:
+                finite = np.isfinite(raw(grad_a))  # x - (x as a constant) is +0, with x's derivative
+                kept = grad_a - np.where(finite, raw(grad_a), 0.0)
+                grad_a = Where.apply(zero & finite, kept, Where.apply(zero, 0.0, grad_a))
         grad_b = None
         if ctx.needs_input_grad[1]:
             # 1 added to a where a = 0 and b >= 0, so out·ln(1) = 0 there; for b < 0 it stays inf·(-inf)

@@ -228,6 +228,14 @@ class GetItem(Function):
             examples.append({"index": np.ones(shape[:2], dtype=bool)})
         return examples
 
+    @staticmethod
+    def extra_cases():
+        """For the cross-path registry: an empty selection, and rows and labels with repeats (a label lookup)."""
+        a = np.arange(-3.0, 3.0).reshape(2, 3)
+        return [([a], {"index": np.array([], dtype=np.int64)}),
+                ([a], {"index": (np.array([1, 0, 1]), np.array([2, 2, 0]))}),
+                ([a], {"index": (slice(None), np.array([0, 0]))})]
+
 
 def _plain_index(index):
     """The index with Values replaced by their data and lists by arrays (numpy's own reading of a list).
