@@ -44,6 +44,7 @@ NO_SCALAR_FORM: dict[str, str] = {
     "Conv": "its input is (N, C, *spatial) by definition",
     "MaxPool": "its input is (N, C, *spatial) by definition",
     "AvgPool": "its input is (N, C, *spatial) by definition",
+    "BatchNorm": "its input is (N, C, L) by definition",
 }
 
 #: Ops defined with register=False: internal ops that backward rules apply to Values (create_graph). The
