@@ -27,9 +27,6 @@ from tinygrad_div.engine import ops
 #: (op, path) -> why that path still gives another answer than eager on some edge case.
 #: Checked strictly: an entry whose path agrees now fails the test. Fix, then remove the entry.
 KNOWN_GAPS: dict[tuple[str, str], str] = {
-    ("MaxPool", "onnx float64"): "a nan in a window does not give nan (eager: nan); ops16/onnx15",
-    ("MaxPool", "onnx float32"): "a nan in a window does not give nan, -inf gives -3.4e38 (eager: nan, -inf); "
-                                 "ops16/onnx15",
 }
 
 #: Ops the eager scalar path cannot run (no scalar form at all), with the reason.
