@@ -50,6 +50,7 @@ INTERNAL: dict[str, str] = {
     "ScatterAdd": "GetItem's backward on Values: checked through GetItem's create_graph path",
     "Unfold": "the window ops' backward on Values: checked through Conv, MaxPool and AvgPool",
     "Fold": "Unfold's adjoint: checked through Conv, MaxPool and AvgPool",
+    "Erf": "GELU's derivative on Values: checked through GELU's create_graph path",
 }
 
 OPS = registered_ops("tinygrad_div")
