@@ -477,6 +477,11 @@ MUTANTS = [
     Mutant("onnx-traced-batch", ONNX + "build.py",
            "            if _signature(scratch, scratch.nodes, inputs) != signature:", "            if False:",
            "a forward that takes a count from the batch size bakes it", EXPORT_TESTS),
+    Mutant("onnx-sym-out", ONNX + "symbolic.py", "        target.name, target.value = result.name, np.asarray(",
+           "        target.value = np.asarray(", "np.exp(out, out) in a forward leaves out's ONNX tensor as it was",
+           EXPORT_TESTS),
+    Mutant("onnx-sym-index", ONNX + "symbolic.py", "Sym(self.g, index_tensor(self.g, self.name, self.shape, key),",
+           "Sym(self.g, self.name,", "x[index] inside a traced forward exported as x", EXPORT_TESTS),
     Mutant("onnx-prune", ONNX + "build.py", "        if any(o in needed for o in node.output):", "        if True:",
            "what forward computes for backward kept in the model", EXPORT_TESTS),
 ]
