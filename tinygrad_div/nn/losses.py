@@ -100,7 +100,7 @@ def binary_cross_entropy_with_logits(logits: Value, targets: Any, *, reduction: 
     Each term is a softplus, log(1 + e^±x), which is exact for any logit, and for
     targets in [0, 1] the two terms are never of opposite sign: nothing cancels. A
     confident, correct prediction costs its true, tiny loss (x = 30, y = 1:
-    log1p(e⁻³⁰) = 9.357622968840175e-14), where softplus(x) − x·y would round it away.
+    log1p(e⁻³⁰) = 9.357622968839737e-14), where softplus(x) − x·y rounds it to 9.237e-14.
     The gradient, −y·σ(−x) + (1 − y)·σ(x) = σ(x) − y, is exact on both sides the same way.
     """
     logits = _as_value(logits, "binary_cross_entropy_with_logits")
