@@ -302,8 +302,8 @@ MUTANTS = [
            "    elif create_graph and isinstance(grad, Value):\n        seed = grad\n",
            "    elif create_graph and isinstance(grad, Value):\n        seed = grad.detach()\n",
            "grad(..., grad_outputs=v, create_graph=True) treats v as a constant"),
-    Mutant("bce-cancelling", NN + "losses.py", "(softplus(-logits) * targets + softplus(logits) * (1.0 - targets))",
-           "(softplus(logits) - logits * targets)",
+    Mutant("bce-cancelling", NN + "losses.py", "softplus(-logits) * targets + softplus(logits) * (1.0 - targets)",
+           "softplus(logits) - logits * targets",
            "BCE with logits as softplus(x) − x·y: a confident, correct prediction's loss rounds away"),
     # -- the engine's gradient bookkeeping ------------------------------------------------------
     Mutant("leaf-accumulate", ENGINE + "autograd.py", "            p.grad = p.grad + g\n",
