@@ -56,3 +56,21 @@ def test_max_pool_keeps_inf_and_nan(tmp_path, dtype):
     with np.errstate(over="ignore"):
         x = x.astype(dtype)
     np.testing.assert_array_equal(run(tmp_path / "p.onnx", x), pool(Value(x.astype(np.float64))).data.astype(dtype))
+
+
+def test_a_cnn_in_eval_mode_exports_within_1e_12(tmp_path):
+    """conv, batch_norm (running statistics), gelu (erf as a series in float64), max_pool, layer_norm, dropout."""
+    mean, var, gamma = rng.normal(size=4), rng.random(4) + 0.5, Value(rng.normal(size=4))
+
+    def cnn(x):
+        y = F.conv2d(x, W, B, padding=1, groups=2)
+        y = F.gelu(F.batch_norm(y, mean, var, gamma, None, training=False))
+        y = F.dropout(F.max_pool2d(y, 2), 0.5, training=False).flatten(1)
+        return F.layer_norm(F.leaky_relu(y, 0.1), y.shape[1:])
+
+    x = rng.normal(size=(3, 4, 6, 6))
+    export(cnn, x, tmp_path / "cnn.onnx")
+    for batch in (3, 6):
+        x = rng.normal(size=(batch, 4, 6, 6)) * 3
+        expected = cnn(Value(x)).data
+        assert np.max(np.abs(run(tmp_path / "cnn.onnx", x) - expected)) <= 1e-12 * np.max(np.abs(expected))

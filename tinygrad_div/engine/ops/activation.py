@@ -1,7 +1,8 @@
 """Activations after PyTorch's: leaky_relu and gelu (the exact erf form, or approximate="tanh").
 
-numpy has no erf: `erf` applies the C library's erf (Python's math.erf, ≤ 1 ulp with
-glibc) element by element through np.frompyfunc, about 0.1 µs an element. Scalars and
+numpy has no erf: `erf` applies the C library's erf (Python's math.erf) element by
+element through np.frompyfunc, about 0.1 µs an element. Its error, measured against
+mpmath at 120 bits on 45,001 points of [-6, 6] and of ±[1e-300, 5]: at most 0.985 ulp. Scalars and
 arrays run the same float64 operations in the same order, so they give the same bits.
 """
 
