@@ -194,11 +194,13 @@ class Huber(Function):
 def test_the_check_command_and_check_op_draw_the_same_inputs_and_agree(tmp_path):
     """The Huber case: `check --module my_ops.py` failed it where check_op passed it, because hypothesis
     also draws numbers written in the source of loaded modules, and the command loads other modules.
-    Both now draw without them: the very same inputs, in the same order, and the same verdict."""
+    Both now draw without them: the very same inputs, in the same order, and the same verdict, on
+    every path (the command runs `check_op(op, paths=check_paths)`)."""
     (tmp_path / "my_ops.py").write_text(HUBER)
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
     api = subprocess.run([sys.executable, "-c", "import my_ops\nfrom tinygrad_div.testing import check_op\n"
-                          "check_op(my_ops.Huber, examples=20)\nprint('pass')"],
+                          "from tinygrad_div.crosspath import check_paths\n"
+                          "check_op(my_ops.Huber, examples=20, paths=check_paths)\nprint('pass')"],
                          cwd=tmp_path, capture_output=True, text=True, env={**env, "DRAWS": "api.txt"}, timeout=120)
     cli = subprocess.run([sys.executable, "-m", "tinygrad_div", "check", "--module", "my_ops.py", "--examples", "20"],
                          cwd=tmp_path, capture_output=True, text=True, env={**env, "DRAWS": "cli.txt"}, timeout=120)

@@ -77,8 +77,9 @@ def user_module(tmp_path, monkeypatch):
     return write
 
 
-def run_cli(capsys, *args: str) -> tuple[int, str, str]:
-    status = main(["check", *args])
+def run_cli(capsys, *args: str, paths: bool = False) -> tuple[int, str, str]:
+    """`check` with `args`; the other paths (3 s or so an op) only where a test is about them."""
+    status = main(["check", *args, *([] if paths else ["--no-paths"])])
     captured = capsys.readouterr()
     return status, captured.out, captured.err
 
@@ -93,9 +94,9 @@ def test_a_correct_user_op_passes_with_its_errors_in_the_table(user_module, caps
     status, out, _ = run_cli(capsys, "--module", user_module("good_ops", CORRECT_OP), "--examples", "5")
     assert status == 0
     assert out.splitlines()[0].split() == ["op", "examples", "max", "abs", "err", "max", "rel", "err", "2nd",
-                                           "order", "result"]
-    examples, abs_err, rel_err, second_order, result = rows(out)["Cube"]
-    assert examples == "5" and result == "pass" and second_order == "yes"
+                                           "order", "paths", "result"]
+    examples, abs_err, rel_err, second_order, paths, result = rows(out)["Cube"]
+    assert examples == "5" and result == "pass" and second_order == "yes" and paths == "-"
     assert float(abs_err) < 1e-6 and float(rel_err) < 1e-6
     assert "1 passed, 0 failed" in out
 
@@ -184,7 +185,7 @@ def test_without_hypothesis_the_error_names_the_dev_install(monkeypatch, capsys)
 def test_python_dash_m_runs_it_end_to_end_with_the_exit_status(tmp_path):
     (tmp_path / "cli_ops.py").write_text(WRONG_OP)
     done = subprocess.run(
-        [sys.executable, "-m", "tinygrad_div", "check", "--module", "cli_ops", "--examples", "5"],
+        [sys.executable, "-m", "tinygrad_div", "check", "--module", "cli_ops", "--examples", "5", "--no-paths"],
         cwd=tmp_path, capture_output=True, text=True, env={"PYTHONPATH": str(REPO), "PATH": ""},
     )
     assert done.returncode == 1, done.stderr
@@ -216,7 +217,7 @@ def test_an_op_that_calls_sys_exit_is_reported_as_failing_not_as_the_exit_status
 
 def test_the_command_leaves_no_hypothesis_folder_in_the_working_directory(tmp_path):
     done = subprocess.run(  # the built-in ops: hypothesis caches their constants under ./.hypothesis by default
-        [sys.executable, "-m", "tinygrad_div", "check", "--examples", "2"],
+        [sys.executable, "-m", "tinygrad_div", "check", "--examples", "2", "--no-paths"],
         cwd=tmp_path, capture_output=True, text=True, env={"PYTHONPATH": str(REPO), "PATH": ""},
     )
     assert done.returncode == 0, done.stderr
@@ -229,3 +230,48 @@ def test_a_file_named_like_a_loaded_module_is_refused_rather_than_replacing_it(t
     status, _, err = run_cli(capsys, "--module", str(path))
     assert status == 2 and "already loaded" in err
     assert sys.modules["textwrap"] is textwrap
+
+
+# Right derivatives, but a Python float takes another formula than an array: only the scalar path sees it.
+SCALAR_SLIP_OP = '''
+import numpy as np
+from tinygrad_div import Function
+
+class Slip(Function):
+    """y = 2x, except that a float input gets 2x + 1e-9"""
+
+    @staticmethod
+    def forward(ctx, x):
+        return 2.0 * x + 1e-9 if isinstance(x, float) else 2.0 * x
+
+    @staticmethod
+    def backward(ctx, grad):
+        return 2.0 * grad
+'''
+
+
+def test_every_path_is_checked_by_default_as_check_op_with_check_paths_does(user_module, capsys):
+    from tinygrad_div.crosspath import check_paths
+    from tinygrad_div.testing import check_op
+
+    status, out, _ = run_cli(capsys, "--module", user_module("path_ops", CORRECT_OP), "--examples", "5", paths=True)
+    assert status == 0
+    report = check_op(sys.modules["path_ops"].Cube, examples=5, paths=check_paths).paths
+    agreed = [p for p in report.paths if report.compared[p] and p not in report.refusals]
+    assert rows(out)["Cube"][-2:] == [f"{len(agreed)}/{len(report.paths)}", "pass"]
+    assert {"compile", "create_graph", "eager scalar"} <= set(agreed)
+
+
+def test_an_op_wrong_only_on_another_path_fails_there_and_check_op_says_the_same(user_module, capsys):
+    from tinygrad_div.crosspath import check_paths
+    from tinygrad_div.testing import OpCheckError, check_op
+
+    name = user_module("slip_ops", SCALAR_SLIP_OP)
+    assert run_cli(capsys, "--module", name, "--examples", "5")[0] == 0  # its derivatives are right
+    status, out, _ = run_cli(capsys, "--module", name, "--examples", "5", paths=True)
+    assert status == 1 and rows(out)["Slip"][-1] == "FAIL"
+    failure = out.split("0 passed, 1 failed")[1].strip()
+    assert failure.startswith("Slip failed its check of the other paths: Slip: eager scalar")
+    with pytest.raises(OpCheckError) as info:
+        check_op(sys.modules[name].Slip, examples=5, paths=check_paths)
+    assert str(info.value) == failure

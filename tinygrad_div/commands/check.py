@@ -7,9 +7,12 @@
 Importing the module registers its `Function` subclasses; each one then gets the
 hypothesis-driven checks the project's own suite runs on every op
 (`tinygrad_div.testing.check_op`: first derivatives against finite differences on
-drawn inputs, and second derivatives where the op declares them). Exit status: 0 when
-every op passes, 1 when one fails (its shrunk failing input is printed), 2 when the
-module cannot be used.
+drawn inputs, and second derivatives where the op declares them), and then every
+other path (`tinygrad_div.crosspath.check_paths`: eager scalar, create_graph, the
+compiled step bit for bit, ONNX where the op exports; `--no-paths` skips them). The
+same as `check_op(op, paths=check_paths)` in Python: the same inputs, the same
+verdict. Exit status: 0 when every op passes, 1 when one fails (its shrunk failing
+input is printed), 2 when the module cannot be used.
 """
 
 from __future__ import annotations
@@ -59,45 +62,54 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                              "or a .py file (default: the built-in ops)")
     parser.add_argument("--examples", type=integer, default=DEFAULT_EXAMPLES, metavar="N",
                         help=f"hypothesis examples per op (default {DEFAULT_EXAMPLES})")
+    parser.add_argument("--no-paths", action="store_true",
+                        help="check first and second derivatives only, not the other paths (eager scalar, "
+                             "create_graph, the compiled step, ONNX)")
 
 
 def command(args: argparse.Namespace) -> int:
     """The CLI's entry: unusable input becomes the CLI's one-line usage error (exit 2)."""
     try:
-        return run(args.module, args.examples)
+        return run(args.module, args.examples, paths=not args.no_paths)
     except CheckUsageError as exc:
         raise UsageError(str(exc)) from None
 
 
-def run(module: str | None = None, examples: int = DEFAULT_EXAMPLES, *, out: TextIO | None = None) -> int:
-    """Check the ops of `module` (dotted name or .py path; None: the built-ins) and print the table.
+def run(module: str | None = None, examples: int = DEFAULT_EXAMPLES, *, out: TextIO | None = None,
+        paths: bool = True) -> int:
+    """Check the ops of `module` (dotted name or .py path; None: the built-ins) and print the table;
+    `paths`: also every other path of each op (the cross-path registry).
 
     Returns the exit status: 0 all passed, 1 some op failed. Raises `CheckUsageError`
     when the module does not import or defines no op, or hypothesis is missing.
     """
     out = sys.stdout if out is None else out
     check_op = _load_check_op()
+    checker = _load_check_paths() if paths else None
     if examples < 1:
         raise CheckUsageError(f"--examples must be at least 1, got {examples}")
     ops = ops_of(module)
     table = _Table([op.__name__ for op in ops], out)
     results = []
     for op in ops:  # check_op keeps hypothesis's storage out of the working directory itself
-        result = check_one(op, examples, check_op)
+        result = check_one(op, examples, check_op, checker)
         table.row(result)
         results.append(result)
     failed = [r for r in results if not r.passed]
     print(f"\n{len(results) - len(failed)} passed, {len(failed)} failed", file=out)
+    for result in results:
+        for path, refusal in getattr(result.report.paths if result.passed else None, "refusals", {}).items():
+            print(f"{result.op.__name__}: {path} refuses it by name ({refusal.splitlines()[0][:160]})", file=out)
     for result in failed:
         print(f"\n{result.failure}", file=out)
     out.flush()
     return 1 if failed else 0
 
 
-def check_one(op: type[Function], examples: int, check_op: Any) -> OpResult:
+def check_one(op: type[Function], examples: int, check_op: Any, paths: Any = None) -> OpResult:
     """Run `check_op` on one op; any exception it raises is that op's failure, not the command's."""
     try:
-        return OpResult(op, report=check_op(op, examples=examples))
+        return OpResult(op, report=check_op(op, examples=examples, paths=paths))
     except SystemExit as exc:  # an op that calls sys.exit() fails; it does not end the command
         return OpResult(op, failure=f"{op.__name__}: called sys.exit({exc.code!r}) while being checked")
     except Exception as exc:  # a broken user op must not stop the other rows
@@ -175,14 +187,21 @@ def _load_check_op() -> Any:
     return check_op
 
 
+def _load_check_paths() -> Any:
+    """The cross-path registry's checker (a layer above check_op, so the command joins them)."""
+    from tinygrad_div.crosspath import check_paths
+
+    return check_paths
+
+
 class _Table:
     """Rows printed as each op finishes, so a long run shows progress."""
 
-    HEADER = ("op", "examples", "max abs err", "max rel err", "2nd order", "result")
+    HEADER = ("op", "examples", "max abs err", "max rel err", "2nd order", "paths", "result")
 
     def __init__(self, names: list[str], out: TextIO) -> None:
         self.out = out
-        self.widths = (max([len(self.HEADER[0]), *map(len, names)]), 8, 11, 11, 9, 6)
+        self.widths = (max([len(self.HEADER[0]), *map(len, names)]), 8, 11, 11, 9, 6, 6)
         self._print(self.HEADER)
 
     def row(self, result: OpResult) -> None:
@@ -191,10 +210,11 @@ class _Table:
             errors = report.first_order
             cells = (
                 result.op.__name__, str(report.examples), f"{errors.max_abs_error:.1e}",
-                f"{errors.max_rel_error:.1e}", "yes" if report.second_order_checked else "no", "pass",
+                f"{errors.max_rel_error:.1e}", "yes" if report.second_order_checked else "no",
+                _paths_cell(report.paths), "pass",
             )
         else:
-            cells = (result.op.__name__, "-", "-", "-", "-", "FAIL")
+            cells = (result.op.__name__, "-", "-", "-", "-", "-", "FAIL")
         self._print(cells)
 
     def _print(self, cells: tuple[str, ...]) -> None:
@@ -203,3 +223,11 @@ class _Table:
             "  " + cell.rjust(width) for cell, width in zip(rest, self.widths[1:])
         )
         print(line, file=self.out, flush=True)
+
+
+def _paths_cell(report: Any) -> str:
+    """"4/5": of the other paths, how many ran the op and agreed with eager (the rest refused it by name)."""
+    if report is None:
+        return "-"
+    agreed = [p for p in report.paths if report.compared[p] and p not in report.refusals]
+    return f"{len(agreed)}/{len(report.paths)}"
