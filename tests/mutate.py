@@ -59,6 +59,12 @@ EXPORT_TESTS = ("tests/onnx", "tests/commands/test_export_command.py")
 ENGINE = "tinygrad_div/engine/"
 NN = "tinygrad_div/nn/"
 GRADCHECK = "tinygrad_div/gradcheck.py"
+OPTIM = "tinygrad_div/optim/"
+DATA = "tinygrad_div/data.py"
+#: the training kit's mutants run its tests
+KIT_TESTS = ("tests/optim", "tests/nn/test_optim.py", "tests/nn/test_optimizers.py", "tests/nn/test_utils.py",
+             "tests/nn/test_losses.py", "tests/nn/test_loss_reductions.py", "tests/test_data_loading.py",
+             "tests/engine/test_value.py", "tests/engine/test_ops_functional.py", "tests/test_gradcheck.py")
 # the keyword defaults of gradcheck, compare_gradients and gradgradcheck, each told apart by what follows them
 _DEFAULTS = "    eps: float = 1e-6,\n    atol: float = 1e-5,\n    rtol: float = 1e-3,\n    seed: int = 0,\n"
 _GRADCHECK = _DEFAULTS + ") -> bool:\n    \"\"\"Check `fn`'s gradients"
@@ -484,6 +490,48 @@ MUTANTS = [
            "Sym(self.g, self.name,", "x[index] inside a traced forward exported as x", EXPORT_TESTS),
     Mutant("onnx-prune", ONNX + "build.py", "        if any(o in needed for o in node.output):", "        if True:",
            "what forward computes for backward kept in the model", EXPORT_TESTS),
+    # -- the training kit: optimizers, schedules, clipping, data, losses, the Value API ---------
+    Mutant("kit-group-options", OPTIM + "optimizer.py",
+           "self._checked({**self.defaults, **{k: v for k, v in group.items() if k != \"params\"}}, name)",
+           "self._checked({**{k: v for k, v in group.items() if k != \"params\"}, **self.defaults}, name)",
+           "a parameter group's own lr and weight decay overridden by the defaults", KIT_TESTS),
+    Mutant("kit-state-kept", OPTIM + "optimizer.py", "buffers = state[p] = {}", "buffers = {}",
+           "momentum and moments forgotten between steps", KIT_TESTS),
+    Mutant("kit-state-index", OPTIM + "optimizer.py",
+           'packed["params"] = list(range(index, index + len(group["params"])))',
+           'packed["params"] = list(range(len(group["params"])))',
+           "state_dict numbers each group's parameters from 0 (torch numbers them through the groups)", KIT_TESTS),
+    Mutant("kit-load-groups", OPTIM + "optimizer.py", "        self.param_groups = groups\n", "",
+           "load_state_dict drops the checkpoint's lr and options", KIT_TESTS),
+    Mutant("kit-steplr-epoch", OPTIM + "lr_scheduler.py", "self.last_epoch % self.step_size != 0",
+           "(self.last_epoch + 1) % self.step_size != 0", "StepLR decays one epoch early", KIT_TESTS),
+    Mutant("kit-cosine-restart", OPTIM + "lr_scheduler.py", "if (e - 1 - t_max) % (2 * t_max) == 0:",
+           "if (e - t_max) % (2 * t_max) == 0:", "cosine annealing's restart branch one epoch off", KIT_TESTS),
+    Mutant("kit-lambda-base", OPTIM + "lr_scheduler.py", "zip(self.lr_lambdas, self.base_lrs)",
+           "zip(self.lr_lambdas, self._lrs())", "LambdaLR compounds on the current lr, not the initial one",
+           KIT_TESTS),
+    Mutant("kit-clip-eps", NN + "utils.py", "coefficient = max_norm / (total + EPS)",
+           "coefficient = max_norm / total", "clip_grad_norm_ without torch's 1e-6", KIT_TESTS),
+    Mutant("kit-clip-total", NN + "utils.py",
+           "total = _norm(np.array([_norm(g, norm_type) for _, g in grads]), norm_type)",
+           "total = sum(_norm(g, norm_type) for _, g in grads)", "the total norm a sum of the norms", KIT_TESTS),
+    Mutant("kit-loader-drop-last", DATA, "stop = n - n % self.batch_size if self.drop_last else n", "stop = n",
+           "drop_last keeps the short last batch", KIT_TESTS),
+    Mutant("kit-loader-generator", DATA, "order = self.generator.permutation(n)",
+           "order = np.random.default_rng(0).permutation(n)", "shuffling ignores the generator (one order)",
+           KIT_TESTS),
+    Mutant("kit-smooth-l1-linear", NN + "losses.py", "size - 0.5 * beta), reduction)", "size - beta), reduction)",
+           "smooth L1's linear piece not joined to the quadratic one", KIT_TESTS),
+    Mutant("kit-label-smoothing", NN + "losses.py", "smooth * (float(label_smoothing) / logits.shape[-1])",
+           "smooth * float(label_smoothing)", "label smoothing's mass not spread over the classes", KIT_TESTS),
+    Mutant("kit-reduction-sum", NN + "losses.py", 'return loss.sum() if reduction == "sum" else loss',
+           'return loss.mean() if reduction == "sum" else loss', 'reduction="sum" averages', KIT_TESTS),
+    Mutant("kit-dim-both", ENGINE + "value.py", "    if axis is not None and not isinstance(axis, _Unset):\n",
+           "    if False:\n", "axis= and dim= both given: one silently wins", KIT_TESTS),
+    Mutant("kit-gradcheck-tuple", GRADCHECK, "return [_output(fn, k) for k in positions]",
+           "return [_output(fn, positions[0])]", "gradcheck of a tuple checks its first output only", KIT_TESTS),
+    Mutant("kit-format-columns", ENGINE + "value.py", "format(x, spec).rjust(width)", "format(x, spec)",
+           "an f-string of an array with its columns unaligned (numpy aligns them)", KIT_TESTS),
 ]
 
 
