@@ -18,7 +18,7 @@ import numpy as np
 
 from tinygrad_div.compile.ir import Line, Program
 
-_VIEWS = ("{0}.reshape(", "np.reshape({0}, ", "sum_to({0}, ")
+_VIEWS = ("{0}.reshape(", "sum_to({0}, ")
 
 
 def simplify(program: Program) -> Program:
