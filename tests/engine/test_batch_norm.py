@@ -69,3 +69,21 @@ def test_agrees_with_torch_in_both_modes():
         np.testing.assert_allclose(y.data, ty.detach().numpy(), rtol=1e-12, atol=1e-14)
         np.testing.assert_allclose(mean, t_mean.numpy(), rtol=1e-14, atol=1e-16)
         np.testing.assert_allclose(var, t_var.numpy(), rtol=1e-14)
+
+
+def test_a_compiled_step_keeps_updating_the_running_statistics():
+    """The op's own forward does the update, so the program (which replays it) does it on every call."""
+    import tinygrad_div as td
+    w = Value(np.ones(3))
+    mean, var, count = np.zeros(3), np.ones(3), np.array(0)
+
+    @td.compile
+    def step(x):
+        return (F.batch_norm(x, mean, var, w, None, training=True, num_batches_tracked=count) ** 2).sum()
+
+    x = rng.normal(size=(4, 3))
+    step(x)  # the first call traces (and may run the step more than once)
+    before, mean_before = int(count), mean.copy()
+    step(x)
+    assert int(count) == before + 1
+    np.testing.assert_allclose(mean, 0.9 * mean_before + 0.1 * x.mean(axis=0), rtol=1e-14)

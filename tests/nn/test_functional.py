@@ -121,3 +121,17 @@ def test_embedding_picks_rows_and_adds_the_gradients_of_repeated_indices():
         F.embedding(np.array([5]), weight)
     with pytest.raises(TypeError, match=r"^embedding: indices must be integers, got float64$"):
         F.embedding(np.array([1.0]), weight)
+
+
+def test_dropout_in_a_compiled_step_is_refused_by_name():
+    """The program would keep the trace's mask on every call: a TraceError, not a silently frozen mask."""
+    import tinygrad_div as td
+    import tinygrad_div.nn.functional as F
+    w = Value(np.ones(4))
+
+    @td.compile
+    def step(x):
+        return F.dropout(x * w, 0.5).sum()
+
+    with pytest.raises(td.TraceError, match=r"dropout's random mask while tracing a compiled step"):
+        step(np.ones(4))
