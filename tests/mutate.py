@@ -30,7 +30,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-TESTS = ["tests/engine", "tests/nn", "tests/test_gradcheck.py", "tests/test_testing.py", "tests/test_anomaly.py",
+#: test_gradcheck.py first: it runs in a fraction of a second and kills gradcheck's own mutants (-x stops there)
+TESTS = ["tests/test_gradcheck.py", "tests/engine", "tests/nn", "tests/test_testing.py", "tests/test_anomaly.py",
          "tests/test_cross_path.py"]
 #: the tests that kill td.compile's mutants: its own and the cross-path registry (the engine's never run a program)
 COMPILE_TESTS = ("tests/compile", "tests/test_compile.py", "tests/test_cross_path.py")
