@@ -98,8 +98,9 @@ MUTANTS = [
            "Pow's base gradient for array exponents without the factor b"),
     Mutant("pow-a-array-zero", OPS + "arithmetic.py", "            if zero.any():", "            if False:",
            "a**zeros(n) at a = 0 gives nan (the issue's bug 2)"),
-    Mutant("pow-a-recorded", OPS + "arithmetic.py", "power(a + ((raw(a) == 0.0) & (raw(b) == 0.0)), b - 1.0)",
-           "power(a + (raw(a) == 0.0), b - 1.0)", "recorded base gradient shifted at a = 0 for any b"),
+    Mutant("pow-a-recorded", OPS + "arithmetic.py", "power(a + np.where(zero & (raw(a) == 0.0), 1.0, -0.0), b - 1.0)",
+           "power(a + np.where(raw(a) == 0.0, 1.0, -0.0), b - 1.0)",
+           "recorded base gradient shifted at a = 0 for any b"),
     Mutant("pow-a-recorded-constant-zero", OPS + "arithmetic.py",
            "        elif not b.requires_grad and not np.any(b.data):  # a constant zero exponent, recorded\n"
            "            grad_a = grad * 0.0\n", "",
