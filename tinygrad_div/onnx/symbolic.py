@@ -245,6 +245,41 @@ def expm1(g: OnnxGraph, x: Any) -> str:
     return g.op("Where", g.op("Equal", u, g.constant(1.0)), x, g.op("Where", exact, um1, ratio))
 
 
+#: π/2 in four parts (fdlibm's): k·P1 and k·P2 are exact for |k| < 2^20, so x − k·π/2 keeps every digit
+PIO2 = (1.57079632673412561417e+00, 6.07710050630396597660e-11, 2.02226624871116645580e-21,
+        8.47842766036889956997e-32)
+#: |x| up to here is reduced so; beyond, onnxruntime's own reduction
+REDUCED = 2.0 ** 19
+
+
+def _trigonometric(quarter: int) -> Callable[..., str]:
+    """sin (quarter 0) or cos (1) as numpy computes them near multiples of π: onnxruntime reduces the argument
+    with one rounded π (sin(π) is 0 there, 1.2e-16 in numpy), so x is reduced here, in float64, to
+    r = x − k·π/2 with |r| ≤ π/4, and the answer is ±sin r or ±cos r by k's quadrant."""
+    def emit(g: OnnxGraph, x: Any) -> str:
+        (x,) = _floats(g, x)
+        narrow = g.dtype == np.float32
+        x = g.op("Cast", x, to=TensorProto.DOUBLE) if narrow else x
+
+        def c(value: float) -> str:
+            return g.constant(value, np.float64)
+
+        k = g.op("Round", g.op("Mul", x, c(2.0 / math.pi)))
+        r = x
+        for part in PIO2:
+            r = g.op("Sub", r, g.op("Mul", k, c(part)))
+        q = g.op("Add", k, c(float(quarter)))
+        q = g.op("Sub", q, g.op("Mul", c(4.0), g.op("Floor", g.op("Div", q, c(4.0)))))  # k + quarter mod 4
+        sin, cos = g.op("Sin", r), g.op("Cos", r)
+        out = g.op("Neg", cos)
+        for value, pick in ((2.0, g.op("Neg", sin)), (1.0, cos), (0.0, sin)):
+            out = g.op("Where", g.op("Equal", q, c(value)), pick, out)
+        plain = g.op("Cos" if quarter else "Sin", x)
+        out = g.op("Where", g.op("Less", g.op("Abs", x), c(REDUCED)), out, plain)
+        return g.op("Cast", out, to=g.float_type) if narrow else out
+    return emit
+
+
 #: the exponents numpy computes by their own formula (np.square, np.sqrt, np.reciprocal): −inf ** 0.5 is nan
 #: there and inf in C's pow (and ONNX's Pow)
 EXACT_POWERS = ((2.0, lambda g, x: g.op("Mul", x, x)), (0.5, lambda g, x: g.op("Sqrt", x)),
@@ -290,7 +325,7 @@ def _isfinite(g: OnnxGraph, x: Any) -> str:
 UFUNCS: dict[np.ufunc, Callable[..., str]] = {
     np.add: _same("Add"), np.subtract: _same("Sub"), np.multiply: _same("Mul"), np.divide: _same("Div"),
     np.negative: _same("Neg"), np.power: power, np.exp: _same("Exp"), np.log: _same("Log"),
-    np.tanh: _same("Tanh"), np.sqrt: _same("Sqrt"), np.sin: _same("Sin"), np.cos: _same("Cos"),
+    np.tanh: _same("Tanh"), np.sqrt: _same("Sqrt"), np.sin: _trigonometric(0), np.cos: _trigonometric(1),
     np.absolute: _same("Abs"), np.sign: _same("Sign"), np.reciprocal: _same("Reciprocal"),
     np.matmul: _same("MatMul"), np.maximum: _same("Max"), np.minimum: _same("Min"),  # (nan passes, as in numpy)
     np.square: lambda g, x: g.op("Mul", *_floats(g, x, x)),
