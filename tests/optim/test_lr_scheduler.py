@@ -136,3 +136,23 @@ def test_bad_arguments_get_a_one_line_error(make, error, message):
     with pytest.raises(error, match=message) as info:
         make()
     assert "\n" not in str(info.value)
+
+
+def test_a_state_dict_from_torch_loads_and_continues_as_torchs():
+    torch = pytest.importorskip("torch")
+    params = [torch.zeros(1, requires_grad=True), torch.zeros(1, requires_grad=True)]
+    torch_optimizer = torch.optim.SGD([{"params": params[:1]}, {"params": params[1:], "lr": LRS[1]}], lr=LRS[0])
+    theirs = torch.optim.lr_scheduler.CosineAnnealingLR(torch_optimizer, T_max=6, eta_min=0.001)
+    for _ in range(4):
+        torch_optimizer.step()
+        theirs.step()
+    ours_optimizer = optimizer()
+    ours = CosineAnnealingLR(ours_optimizer, T_max=6, eta_min=0.001)
+    ours.load_state_dict(theirs.state_dict())  # torch's own flags included
+    for group, torch_group in zip(ours_optimizer.param_groups, torch_optimizer.param_groups):
+        group["lr"] = torch_group["lr"]
+    for _ in range(10):
+        torch_optimizer.step()
+        theirs.step()
+        ours.step()
+        assert ours.get_last_lr() == theirs.get_last_lr()
