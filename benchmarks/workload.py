@@ -36,6 +36,7 @@ WORKLOAD_MODULES = {
     "W4": "benchmarks.w4_one_op",
     "W5": "benchmarks.w5_scalar_mlp",
     "W6": "benchmarks.w6_digits",
+    "W7": "benchmarks.w7_cnn",
 }
 
 

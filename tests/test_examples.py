@@ -12,6 +12,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "examples"))
 
 import digits  # noqa: E402
+import digits_cnn  # noqa: E402
 import moons  # noqa: E402
 
 from tinygrad_div import nn  # noqa: E402
@@ -89,22 +90,23 @@ def test_the_moons_loss_is_micrograds():
 
 
 def weights_and_log(module, train, compiled, monkeypatch):
-    """One short training run of an example: its final weights, the lines it logs, the compiled steps it made."""
+    """One short training run of an example: its final weights (and buffers), the lines it logs, the compiled
+    steps it made."""
     made = []
     monkeypatch.setattr(module, "compile", lambda fn, real=module.compile: made.append(real(fn)) or made[-1])
     lines = []
     net = train(compiled=compiled, log=lines.append)
     net = net[0] if isinstance(net, tuple) else net
-    return [p.data for p in net.parameters()], lines, made
+    return [p.data for p in net.parameters()] + net.buffers(), lines, made
 
 
-@pytest.mark.parametrize("module", [digits, moons], ids=["digits", "moons"])
+@pytest.mark.parametrize("module", [digits, digits_cnn, moons], ids=["digits", "digits_cnn", "moons"])
 def test_the_compiled_step_trains_the_examples_to_eagers_weights_bit_for_bit(module, monkeypatch):
     """td.compile's promise where the examples use it by default: the same weights and printed lines as --eager."""
-    if module is digits:
-        data = digits.load()
-        train = lambda **kw: digits.train(data, epochs=1, **kw)  # 23 steps: batches of 64, and a last one of 30
-        signatures, logged, parameters = 2, 1, 4
+    if module in (digits, digits_cnn):
+        data = module.load()
+        train = lambda **kw: module.train(data, epochs=1, **kw)  # 23 steps: batches of 64, and a last one of 30
+        signatures, logged, parameters = 2, 1, 4 if module is digits else 8
     else:
         x, y = moons.load()
         train = lambda **kw: moons.train(x, y, steps=12, **kw)  # logs steps 0 and 10
@@ -113,6 +115,59 @@ def test_the_compiled_step_trains_the_examples_to_eagers_weights_bit_for_bit(mod
     eager_weights, eager_log, not_made = weights_and_log(module, train, False, monkeypatch)
     assert len(made) == 1 and len(made[0].signatures) == signatures and not not_made
     assert compiled_log == eager_log and len(eager_log) == logged
-    assert len(compiled_weights) == len(eager_weights) == parameters
+    assert len(compiled_weights) == len(eager_weights) == parameters + len(module.model().buffers()
+                                                                           if module is digits_cnn else [])
     for ours, theirs in zip(compiled_weights, eager_weights):
         assert ours.dtype == theirs.dtype and ours.shape == theirs.shape and ours.tobytes() == theirs.tobytes()
+
+
+# -- digits_cnn.py: a CNN with batch norm, a DataLoader and a scheduler ------------------------------------
+def test_digits_cnn_reaches_the_accuracy_its_docstring_claims_and_saves_that_network(tmp_path):
+    """The real claim, default settings (5 epochs): at least 0.985 on the held-out images (the run prints
+    0.9944). The saved state_dict, running statistics included, is the network that scored."""
+    done = run_script("digits_cnn.py", "--save", str(tmp_path / "cnn.npz"))
+    assert done.returncode == 0, done.stderr
+    last = done.stdout.strip().splitlines()[-1]
+    assert last.startswith("test accuracy ") and float(last.split()[-1]) >= 0.985, done.stdout
+    data = digits_cnn.load()
+    net = digits_cnn.model()
+    nn.load(net, tmp_path / "cnn.npz")
+    assert net[1].num_batches_tracked == 5 * 23  # every compiled step moved the running statistics once
+    assert f"test accuracy {digits_cnn.accuracy(net, data.x_test, data.y_test):.4f}" == last
+
+
+def test_digits_cnn_reports_bad_options_in_one_line():
+    done = run_script("digits_cnn.py", "--epochs", "1", "--batch-size", "0")
+    assert done.returncode == 2 and done.stderr.count("\n") == 1 and "batch_size" in done.stderr
+
+
+def trained_cnn():
+    net = digits_cnn.model()
+    rng = np.random.default_rng(0)
+    for _, buffer in net.named_buffers():  # running statistics away from their initial 0 and 1
+        if buffer.dtype == np.float64:
+            buffer[:] = rng.uniform(0.5, 1.5, buffer.shape)
+    return net.eval()
+
+
+def test_the_cnn_exports_to_onnx_and_onnxruntime_agrees_in_float64(tmp_path):
+    ort = pytest.importorskip("onnxruntime")
+    pytest.importorskip("onnx")
+    from tinygrad_div.onnx import export
+    net = trained_cnn()
+    x = digits_cnn.load().x_test[:50]
+    export(net, x[:1], tmp_path / "cnn.onnx")
+    (y,) = ort.InferenceSession(str(tmp_path / "cnn.onnx")).run(None, {"input": x})
+    np.testing.assert_allclose(y, net(x).data, rtol=1e-12, atol=1e-12)
+
+
+def test_the_cnn_state_dict_loads_into_the_same_torch_model():
+    torch = pytest.importorskip("torch")
+    T = torch.nn
+    theirs = T.Sequential(T.Conv2d(1, 16, 3, padding=1, bias=False), T.BatchNorm2d(16), T.ReLU(),
+                          T.Conv2d(16, 32, 3, padding=1, bias=False), T.BatchNorm2d(32), T.ReLU(),
+                          T.MaxPool2d(2), T.Flatten(), T.Linear(512, 10)).double().eval()
+    ours = trained_cnn()
+    theirs.load_state_dict({k: torch.from_numpy(v) for k, v in ours.state_dict().items()})  # strict: every name
+    x = digits_cnn.load().x_test
+    np.testing.assert_allclose(theirs(torch.from_numpy(x)).detach().numpy(), ours(x).data, rtol=1e-12, atol=1e-12)

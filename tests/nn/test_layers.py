@@ -7,7 +7,21 @@ from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 
 from tinygrad_div import ShapeError, Value, gradcheck
-from tinygrad_div.nn import MLP, Linear, ReLU, Sequential, Sigmoid, Tanh, mse_loss
+from tinygrad_div.nn import (
+    GELU,
+    MLP,
+    Dropout,
+    Embedding,
+    Flatten,
+    Identity,
+    LeakyReLU,
+    Linear,
+    ReLU,
+    Sequential,
+    Sigmoid,
+    Tanh,
+    mse_loss,
+)
 
 
 def sigmoid(x):
@@ -201,3 +215,76 @@ def test_bad_arguments_get_a_one_line_error(make, error, message):
     with pytest.raises(error) as info:
         make()
     assert message in str(info.value) and "\n" not in str(info.value)
+
+
+# -- the layers of issue 16: activations, Dropout, Embedding, Identity, Flatten ----------------------------
+def test_leaky_relu_and_gelu_are_their_formulas():
+    from math import erf
+    x = np.linspace(-3, 3, 13)
+    np.testing.assert_array_equal(LeakyReLU(0.2)(x).data, np.where(x >= 0, x, 0.2 * x))
+    exact = np.array([v * 0.5 * (1 + erf(v / np.sqrt(2))) for v in x])
+    np.testing.assert_allclose(GELU()(x).data, exact, rtol=1e-14, atol=1e-16)
+    approx = 0.5 * x * (1 + np.tanh(np.sqrt(2 / np.pi) * (x + 0.044715 * x**3)))
+    np.testing.assert_allclose(GELU("tanh")(x).data, approx, rtol=1e-14, atol=1e-16)
+    with pytest.raises(ValueError, match="GELU's approximate must be 'none' or 'tanh', got 'fast'"):
+        GELU("fast")
+
+
+def test_dropout_zeroes_with_probability_p_and_scales_the_rest_in_training_only():
+    x = Value(np.ones((200, 50)))
+    layer = Dropout(0.3, rng=np.random.default_rng(0))
+    y = layer(x).data
+    assert set(np.unique(y)) == {0.0, 1 / 0.7} and abs(np.mean(y == 0) - 0.3) < 0.01
+    assert not np.array_equal(layer(x).data, y)  # a fresh mask each call
+    layer.eval()
+    assert layer(x) is x and Dropout(0.0)(x) is x and not Dropout(1.0)(x).data.any()
+
+
+def test_dropout_masks_repeat_with_the_seed():
+    import tinygrad_div as td
+    x = Value(np.ones(100))
+    first = Dropout(0.5, rng=np.random.default_rng(3))(x).data
+    np.testing.assert_array_equal(Dropout(0.5, rng=np.random.default_rng(3))(x).data, first)
+    td.manual_seed(1)
+    seeded = Dropout(0.5)(x).data
+    td.manual_seed(1)
+    np.testing.assert_array_equal(Dropout(0.5)(x).data, seeded)
+
+
+@pytest.mark.parametrize("p, error, message", [
+    (1.5, ValueError, r"Dropout's p is a probability and must be in \[0, 1\], got 1.5"),
+    (-0.1, ValueError, "must be in"), ("0.5", TypeError, "Dropout's p must be a number, got str"),
+])
+def test_a_bad_dropout_probability_is_one_line(p, error, message):
+    with pytest.raises(error, match=message):
+        Dropout(p)
+
+
+def test_embedding_picks_rows_of_a_normal_weight():
+    layer = Embedding(5, 3, rng=np.random.default_rng(0))
+    np.testing.assert_array_equal(layer.weight.data, np.random.default_rng(0).normal(size=(5, 3)))
+    indices = np.array([[4, 0], [1, 1]])
+    out = layer(indices)
+    np.testing.assert_array_equal(out.data, layer.weight.data[indices])
+    out.sum().backward()
+    assert layer.weight.grad[:, 0].tolist() == [1.0, 2.0, 0.0, 0.0, 1.0]  # a row picked twice gets both
+
+
+def test_identity_and_flatten():
+    x = Value(np.arange(24.0).reshape(2, 3, 4))
+    assert Identity()(x) is x
+    assert Flatten()(x).shape == (2, 12) and Flatten(0, 1)(x).shape == (6, 4)
+    with pytest.raises(TypeError, match="Flatten's start_dim must be an integer"):
+        Flatten(1.0)
+
+
+def test_the_new_layers_against_torch():
+    torch = pytest.importorskip("torch")
+    x = np.random.default_rng(0).normal(size=(4, 6))
+    for ours, theirs in [(LeakyReLU(0.1), torch.nn.LeakyReLU(0.1)), (GELU(), torch.nn.GELU()),
+                         (GELU("tanh"), torch.nn.GELU("tanh")), (Identity(), torch.nn.Identity())]:
+        np.testing.assert_allclose(ours(x).data, theirs(torch.from_numpy(x)).numpy(), rtol=1e-14, atol=1e-16)
+    ours, theirs = Embedding(6, 2), torch.nn.Embedding(6, 2).double()
+    theirs.load_state_dict({k: torch.from_numpy(v) for k, v in ours.state_dict().items()})
+    idx = np.array([[0, 5, 2]])
+    np.testing.assert_array_equal(ours(idx).data, theirs(torch.from_numpy(idx)).detach().numpy())

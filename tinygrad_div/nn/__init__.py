@@ -8,7 +8,20 @@
 
 from tinygrad_div.nn import functional, init, utils
 from tinygrad_div.nn.conv import AvgPool2d, Conv1d, Conv2d, MaxPool2d
-from tinygrad_div.nn.layers import MLP, Flatten, Identity, Linear, ReLU, Sequential, Sigmoid, Tanh
+from tinygrad_div.nn.layers import (
+    GELU,
+    MLP,
+    Dropout,
+    Embedding,
+    Flatten,
+    Identity,
+    LeakyReLU,
+    Linear,
+    ReLU,
+    Sequential,
+    Sigmoid,
+    Tanh,
+)
 from tinygrad_div.nn.losses import (
     binary_cross_entropy_with_logits,
     cross_entropy,
@@ -19,6 +32,7 @@ from tinygrad_div.nn.losses import (
     smooth_l1_loss,
 )
 from tinygrad_div.nn.module import IncompatibleKeys, Module, ModuleList, StateDictError
+from tinygrad_div.nn.normalization import BatchNorm1d, BatchNorm2d, LayerNorm
 from tinygrad_div.nn.saving import load, save
 
 __all__ = [
@@ -27,5 +41,6 @@ __all__ = [
     "mse_loss", "l1_loss", "smooth_l1_loss", "huber_loss", "nll_loss", "cross_entropy",
     "binary_cross_entropy_with_logits", "functional", "init", "utils", "save", "load",
     # layers of a CNN (nn16)
-    "Conv1d", "Conv2d", "MaxPool2d", "AvgPool2d",
+    "Conv1d", "Conv2d", "MaxPool2d", "AvgPool2d", "BatchNorm1d", "BatchNorm2d", "LayerNorm", "Dropout",
+    "Embedding", "LeakyReLU", "GELU",
 ]

@@ -13,6 +13,7 @@ checked against each other and against finite differences.
 
 from __future__ import annotations
 
+import numbers
 import operator
 from collections.abc import Callable, Iterable, Sequence
 from typing import Any
@@ -22,6 +23,7 @@ import numpy as np
 from tinygrad_div.engine.ops.functional import flatten
 from tinygrad_div.engine.randomness import default_generator, generator_argument
 from tinygrad_div.engine.value import Value
+from tinygrad_div.nn import functional as F
 from tinygrad_div.nn.functional import linear
 from tinygrad_div.nn.module import Module
 
@@ -130,6 +132,73 @@ class Flatten(Module):
 
     def extra_repr(self) -> str:
         return f"start_dim={self.start_dim}, end_dim={self.end_dim}"
+
+
+class LeakyReLU(Module):
+    """y = x for x >= 0, negative_slope·x below, as `torch.nn.LeakyReLU`."""
+
+    def __init__(self, negative_slope: float = 0.01) -> None:
+        self.negative_slope = negative_slope
+
+    def forward(self, x: Any) -> Value:
+        return F.leaky_relu(x, self.negative_slope)
+
+    def extra_repr(self) -> str:
+        return f"negative_slope={self.negative_slope}"
+
+
+class GELU(Module):
+    """y = x·Φ(x) (the exact erf form), or its tanh approximation with approximate="tanh", as `torch.nn.GELU`."""
+
+    def __init__(self, approximate: str = "none") -> None:
+        if approximate not in ("none", "tanh"):
+            raise ValueError(f"GELU's approximate must be 'none' or 'tanh', got {approximate!r}")
+        self.approximate = approximate
+
+    def forward(self, x: Any) -> Value:
+        return F.gelu(x, approximate=self.approximate)
+
+    def extra_repr(self) -> str:
+        return f"approximate={self.approximate!r}"
+
+
+class Dropout(Module):
+    """In training, each element zeroed with probability p and the rest scaled by 1/(1 − p); in eval, y = x.
+
+    As `torch.nn.Dropout`. The masks are drawn from `rng` (a numpy Generator), or from
+    the default generator that `td.manual_seed` seeds.
+    """
+
+    def __init__(self, p: float = 0.5, *, rng: np.random.Generator | None = None) -> None:
+        if isinstance(p, bool) or not isinstance(p, numbers.Real):
+            raise TypeError(f"Dropout's p must be a number, got {type(p).__name__} {p!r}")
+        if not 0.0 <= p <= 1.0:
+            raise ValueError(f"Dropout's p is a probability and must be in [0, 1], got {p}")
+        self.p = float(p)
+        self.rng = None if rng is None else generator_argument(rng, "Dropout's rng")
+
+    def forward(self, x: Any) -> Value:
+        return F.dropout(x, self.p, self.training, generator=self.rng)
+
+    def extra_repr(self) -> str:
+        return f"p={self.p}"
+
+
+class Embedding(Module):
+    """Rows of weight (num_embeddings, embedding_dim) picked by integer indices, as `torch.nn.Embedding`;
+    weight initialised N(0, 1) as PyTorch's, drawn from `rng` or the default generator."""
+
+    def __init__(self, num_embeddings: int, embedding_dim: int, *, rng: np.random.Generator | None = None) -> None:
+        self.num_embeddings = size_argument("Embedding's num_embeddings", num_embeddings)
+        self.embedding_dim = size_argument("Embedding's embedding_dim", embedding_dim)
+        rng = generator_argument(rng, "Embedding's rng")
+        self.weight = Value(rng.normal(0.0, 1.0, size=(self.num_embeddings, self.embedding_dim)))
+
+    def forward(self, indices: Any) -> Value:
+        return F.embedding(indices, self.weight)
+
+    def extra_repr(self) -> str:
+        return f"{self.num_embeddings}, {self.embedding_dim}"
 
 
 #: The activations `MLP` takes by name.
