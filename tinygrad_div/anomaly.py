@@ -64,8 +64,7 @@ class _Detector:
     def check_forward(self, op: type, ctx: Any, datas: Sequence[Any], out: Any) -> None:
         """Remember where the node was created; raise if its output is the first NaN/Inf in sight."""
         site = user_site()
-        if type(ctx) is op:  # a recorded node, not the throwaway ctx of an unrecorded op
-            ctx.creation_site = site
+        ctx.creation_site = site
         if _finite(out):
             return
         for i, d in enumerate(datas):

@@ -22,7 +22,7 @@ class Observer(Protocol):
     """What the engine calls while `state.anomaly` holds one (see tinygrad_div.anomaly)."""
 
     def check_forward(self, op: type, ctx: Any, datas: Sequence[Any], out: Any) -> None:
-        """After every forward: `ctx` is the node (or the throwaway ctx of an unrecorded op)."""
+        """After every forward: `ctx` is the node (recorded or not: every op gets a fresh one)."""
 
     def check_backward(self, ctx: Any, grads: Sequence[Any], upstream: Any) -> None:
         """After every backward rule: `grads` has one entry per input of `ctx`."""

@@ -183,9 +183,8 @@ class _Recorder:
 
     # the anomaly observer's interface
     def check_forward(self, op: type, ctx: Any, datas: Sequence[Any], out: Any) -> None:
-        if type(ctx) is op:  # a recorded node, not the throwaway ctx of an unrecorded op
-            self.sites[id(ctx)] = format_site(user_site())
-            self.keep.append(ctx)
+        self.sites[id(ctx)] = format_site(user_site())  # every op's node, recorded or not
+        self.keep.append(ctx)
 
     def check_backward(self, ctx: Any, grads: Sequence[Any], upstream: Any) -> None:
         pass
