@@ -408,6 +408,8 @@ MUTANTS = [
          "if grads is not None:", "a backward rule that disagrees with its op is used anyway"),
         ("compile-forward-check", "tracer.py", "if out is not None and same_bits(self.b.value(out), eager)",
          "if out is not None", "a forward rule that disagrees with its op is used anyway"),
+        ("compile-state-restore", "compiled.py", "        _restore(state)\n        compiled = traced.run(*datas)\n",
+         "        compiled = traced.run(*datas)\n", "a first call updates batch_norm's running statistics twice"),
         ("compile-first-call-check", "compiled.py", "if differ or not same_bits(compiled, loss.data):", "if False:",
          "a program that differs from eager is cached and run"),
         ("compile-first-call-grads", "compiled.py",

@@ -83,3 +83,26 @@ def test_a_gradient_of_the_wrong_shape_is_refused_as_eager_refuses_it():
                                             r"got shape \(\) but expected shape compatible with \(2, 3\)"):
         step(np.ones((2, 3)))
     assert w.grad is None
+
+
+def test_the_first_call_updates_in_place_state_once_as_eager_does():
+    """batch_norm updates its running statistics in place; the first call runs the step several
+    times (trace, re-traces, eager) but must leave them as one eager step does, bit for bit."""
+    import tinygrad_div.nn.functional as F
+
+    def run(compiled):
+        w = Value(np.ones(3))
+        mean, var, count = np.zeros(3), np.ones(3), np.array(0)
+
+        def step(x):
+            return (F.batch_norm(x, mean, var, w, None, training=True, num_batches_tracked=count) ** 2).sum()
+
+        call = compile(step) if compiled else lambda x: step(Value(x, requires_grad=False)).backward()
+        for seed in range(3):
+            w.grad = None
+            call(np.random.default_rng(seed).normal(size=(4, 3)))
+        return int(count), mean, var, w.grad
+
+    eager, compiled_ = run(False), run(True)
+    assert compiled_[0] == eager[0] == 3
+    assert all(same_bits(c, e) for c, e in zip(compiled_[1:], eager[1:]))

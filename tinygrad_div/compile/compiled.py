@@ -23,7 +23,7 @@ from tinygrad_div.compile.emit import build, emit
 from tinygrad_div.compile.errors import TraceError
 from tinygrad_div.compile.independence import check_independent
 from tinygrad_div.compile.ir import Program
-from tinygrad_div.compile.naming import names_of
+from tinygrad_div.compile.naming import arrays_of, names_of
 from tinygrad_div.compile.runtime import Retrace, same_bits
 from tinygrad_div.compile.simplify import simplify
 from tinygrad_div.compile.tracer import Tracer, run_traced
@@ -158,8 +158,14 @@ class Compiled:
         return Traced(key, source, run, builder.namespace["params"], program)
 
     def _first_call(self, key: tuple, datas: list) -> tuple[Traced, Value]:
-        """Trace, then run the program and fn eagerly on the same data: TraceError unless every bit agrees."""
+        """Trace, then run the program and fn eagerly on the same data: TraceError unless every bit agrees.
+
+        fn runs several times here (the trace, its re-traces, eager); arrays it reaches that an op
+        updates in place (batch_norm's running statistics) are put back before eager's run and
+        before the program's, so the call has the effect of one step."""
+        state = [(a, a.copy()) for a in arrays_of(self.fn)]
         traced = self.trace(datas)
+        _restore(state)
         grads_before = [p.grad for p in traced.params]
         loss = self.fn(*(d if _static(d) or type(d) is _ndarray and d.dtype.kind in "iub" else new_value(d, False, None)
                          for d in datas))  # eager, for the bitwise check
@@ -167,6 +173,7 @@ class Compiled:
         eager = [p.grad for p in traced.params]
         for p, g in zip(traced.params, grads_before):
             p.grad = g
+        _restore(state)
         compiled = traced.run(*datas)
         differ = [i for i, (p, g) in enumerate(zip(traced.params, eager))
                   if not (same_bits(p.grad, g) and type(p.grad) is type(g))]
@@ -180,6 +187,13 @@ class Compiled:
 
     def __repr__(self) -> str:
         return f"<compiled {self.__name__}: {len(self.signatures)} signature(s)>"
+
+
+def _restore(state: list[tuple[np.ndarray, np.ndarray]]) -> None:
+    """Put arrays back to their copies, in place (the program holds them by reference)."""
+    for array, copy in state:
+        if array.shape == copy.shape and not np.array_equal(array, copy, equal_nan=array.dtype.kind in "fc"):
+            np.copyto(array, copy)
 
 
 def _static(d: Any) -> bool:
