@@ -96,6 +96,23 @@ class TestOperators:
             (x**0.0).sum().backward()
         assert x.grad.tolist() == [0.0, 0.0, 0.0, 0.0] and not np.signbit(x.grad).any()
 
+    def test_a_constant_zero_exponent_gives_recorded_gradients_the_raw_bits(self):
+        """x ** 0 under create_graph: exactly +0 wherever b = 0, whatever the upstream gradient (inf, nan, a
+        negative number), the raw rule's bits; never upstream·0 (nan, -0.0)."""
+        data = np.array([0.0, 2.0, 3.0, -1.0, np.nan, np.inf])
+        upstream = np.array([-1.0, np.inf, np.nan, 2.0, 1.0, -1.0])
+        with np.errstate(all="ignore"):
+            for exponent in (np.zeros(6), Value(np.zeros(6), requires_grad=False)):
+                for create_graph in (False, True):
+                    x = Value(data)
+                    (g,) = grad(x**exponent, x, upstream, create_graph=create_graph)
+                    got = g.data if isinstance(g, Value) else g
+                    assert got.tolist() == [0.0] * 6 and not np.signbit(got).any()
+            for a in (0.0, -0.0, np.nan):
+                x = Value(a)
+                (g,) = grad(x ** Value(0.0, requires_grad=False), x, -1.0, create_graph=True)
+                assert g.data == 0.0 and not np.signbit(g.data)
+
     def test_integer_power_of_a_negative_base_has_a_gradient(self):
         x = Value(-3.0)
         (x**2).backward()

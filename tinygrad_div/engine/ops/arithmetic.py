@@ -108,8 +108,6 @@ class Pow(Function):
                 grad_a = np.where(zero, 0.0, grad * b * power(np.where(zero, 1.0, a), b - 1.0))
             else:
                 grad_a = grad * b * power(a, b - 1.0)
-        elif not b.requires_grad and not np.any(b.data):  # a constant zero exponent, recorded
-            grad_a = grad * 0.0
         else:  # Values: 1 added to a only where a = b = 0 (-0.0 elsewhere, which keeps a = -0.0 as it is),
             # and exactly +0 selected where b = 0, as on raw arrays
             zero = raw(b) == 0.0
