@@ -11,7 +11,7 @@ from typing import Any
 
 import numpy as np
 
-from tinygrad_div.engine.ops._numeric import divide, power
+from tinygrad_div.engine.ops.numeric import divide, power
 from tinygrad_div.engine.ops.shape import expand, sum_to_shape
 from tinygrad_div.engine.value import Value, to_data
 

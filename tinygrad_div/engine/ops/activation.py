@@ -106,7 +106,7 @@ class GELU(Function):
                 out = 0.5 * a * (1.0 + np.tanh(TANH_BETA * (a + TANH_KAPPA * (a * a * a))))
             else:
                 out = a * 0.5 * (1.0 + erf(a * SQRT1_2))
-        return _data(out, x)
+        return out
 
     @staticmethod
     def backward(ctx, grad):

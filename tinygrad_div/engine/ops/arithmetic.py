@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from tinygrad_div.engine.function import Function
-from tinygrad_div.engine.ops._numeric import divide, power, raw
+from tinygrad_div.engine.ops.numeric import divide, power, raw
 from tinygrad_div.engine.ops.select import Where
 
 

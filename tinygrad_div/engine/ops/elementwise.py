@@ -1,6 +1,6 @@
 """Elementwise functions: exp, log, sigmoid, tanh, relu, abs, sqrt, sin, cos, log1p, expm1.
 
-Scalars go through the same numpy function as arrays (`_numeric.call`), never `math`:
+Scalars go through the same numpy function as arrays (`numeric.call`), never `math`:
 that keeps a scalar and a one-element array bit for bit equal.
 """
 
@@ -9,7 +9,7 @@ from __future__ import annotations
 import numpy as np
 
 from tinygrad_div.engine.function import Function
-from tinygrad_div.engine.ops._numeric import call, divide
+from tinygrad_div.engine.ops.numeric import call, divide
 
 
 class Exp(Function):

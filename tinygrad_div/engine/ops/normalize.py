@@ -12,7 +12,7 @@ from __future__ import annotations
 import numpy as np
 
 from tinygrad_div.engine.function import Function
-from tinygrad_div.engine.ops.reduce import _kept_shape, _reduced_axes, _reduction_examples, _spread
+from tinygrad_div.engine.ops.reduce import kept_shape, reduced_axes, reduction_examples, spread
 from tinygrad_div.engine.ops.shape import reshape
 from tinygrad_div.engine.value import shape_of
 
@@ -32,10 +32,6 @@ def _log_total(shifted, axes):
         return np.log(np.sum(np.exp(shifted), axis=axes, keepdims=True))
 
 
-def _data(out):
-    return float(out) if np.ndim(out) == 0 else out
-
-
 def _axis_examples(shape):
     return [{}] + ([{"axis": 0}, {"axis": len(shape) - 1}] if len(shape) > 1 else [])
 
@@ -43,16 +39,16 @@ def _axis_examples(shape):
 class LogSumExp(Function):
     """y = ln Σ e^a over `axis` (m + ln Σ e^(a - m));  dy/da = e^(a - y) = softmax(a)"""
 
-    example_params = staticmethod(_reduction_examples)
+    example_params = staticmethod(reduction_examples)
 
     @staticmethod
     def forward(ctx, a, *, axis=None, keepdims=False):
         shape = shape_of(a)
-        axes = _reduced_axes(shape, axis)  # numpy's axis rules, scalars included
+        axes = reduced_axes(shape, axis)  # numpy's axis rules, scalars included
         m, shifted = _shifted(a, axes)
         out = _log_total(shifted, axes) + m
-        ctx.input_shape, ctx.kept_shape = shape, _kept_shape(shape, axes)
-        out = _data(out if keepdims else np.reshape(out, tuple(n for i, n in enumerate(shape) if i not in axes)))
+        ctx.input_shape, ctx.kept_shape = shape, kept_shape(shape, axes)
+        out = out if keepdims else np.reshape(out, tuple(n for i, n in enumerate(shape) if i not in axes))
         ctx.save_for_backward(a, out)
         return out
 
@@ -61,7 +57,7 @@ class LogSumExp(Function):
         a, out = ctx.saved_tensors
         with np.errstate(over="ignore"):  # a - y is -inf only where the softmax is exactly 0
             softmax = np.exp(a - reshape(out, ctx.kept_shape))
-        return _spread(grad, ctx.kept_shape, ctx.input_shape) * softmax
+        return spread(grad, ctx.kept_shape, ctx.input_shape) * softmax
 
 
 class LogSoftmax(Function):
@@ -71,9 +67,9 @@ class LogSoftmax(Function):
 
     @staticmethod
     def forward(ctx, a, *, axis=-1):
-        ctx.axes = axes = _reduced_axes(shape_of(a), axis)
+        ctx.axes = axes = reduced_axes(shape_of(a), axis)
         _, shifted = _shifted(a, axes)
-        out = _data(shifted - _log_total(shifted, axes))
+        out = shifted - _log_total(shifted, axes)
         ctx.save_for_backward(out)
         return out
 
@@ -90,11 +86,10 @@ class Softmax(Function):
 
     @staticmethod
     def forward(ctx, a, *, axis=-1):
-        ctx.axes = axes = _reduced_axes(shape_of(a), axis)
+        ctx.axes = axes = reduced_axes(shape_of(a), axis)
         _, shifted = _shifted(a, axes)
         out = np.exp(shifted)
         out /= np.sum(out, axis=axes, keepdims=True)
-        out = _data(out)
         ctx.save_for_backward(out)
         return out
 

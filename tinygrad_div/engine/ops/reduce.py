@@ -9,12 +9,12 @@ import numpy as np
 from numpy.lib.array_utils import normalize_axis_tuple
 
 from tinygrad_div.engine.function import Function
-from tinygrad_div.engine.ops._numeric import divide
+from tinygrad_div.engine.ops.numeric import divide
 from tinygrad_div.engine.ops.shape import broadcast_to
 from tinygrad_div.engine.value import shape_of
 
 
-def _reduced_axes(shape: tuple, axis) -> tuple[int, ...]:
+def reduced_axes(shape: tuple, axis) -> tuple[int, ...]:
     """The axes a reduction removes, by numpy's rules (None for all, ints, tuples, negatives).
 
     Numpy lets a reduction of a 0-d array name axis 0 or -1 as a plain int (not in a
@@ -27,7 +27,7 @@ def _reduced_axes(shape: tuple, axis) -> tuple[int, ...]:
     return normalize_axis_tuple(axis, len(shape))
 
 
-def _kept_shape(shape: tuple, axes: tuple[int, ...]) -> tuple:
+def kept_shape(shape: tuple, axes: tuple[int, ...]) -> tuple:
     """The shape of the reduction with keepdims=True, so its gradient can broadcast back."""
     return tuple(1 if i in axes else n for i, n in enumerate(shape))
 
@@ -39,12 +39,12 @@ def _sum(a, axis, keepdims):
     return float(out) if type(out) is np.float64 else out
 
 
-def _spread(grad, kept_shape: tuple, shape: tuple):
+def spread(grad, kept_shape: tuple, shape: tuple):
     """A reduction's gradient broadcast back over the axes it reduced."""
     return broadcast_to(grad if type(grad) is float else grad.reshape(kept_shape), shape)
 
 
-def _reduction_examples(shape):
+def reduction_examples(shape):
     examples = [{}, {"keepdims": True}]
     if shape:
         examples += [{"axis": 0}, {"axis": -1, "keepdims": True}, {"axis": tuple(range(len(shape)))},
@@ -55,34 +55,34 @@ def _reduction_examples(shape):
 class Sum(Function):
     """y = Σ a over `axis`;  dy/da = 1 for every summed element"""
 
-    example_params = staticmethod(_reduction_examples)
+    example_params = staticmethod(reduction_examples)
 
     @staticmethod
     def forward(ctx, a, *, axis=None, keepdims=False):
         ctx.input_shape = shape = shape_of(a)
         out = _sum(a, axis, keepdims)  # first: numpy validates the axis
-        ctx.kept_shape = _kept_shape(shape, _reduced_axes(shape, axis))
+        ctx.kept_shape = kept_shape(shape, reduced_axes(shape, axis))
         return out
 
     @staticmethod
     def backward(ctx, grad):
-        return _spread(grad, ctx.kept_shape, ctx.input_shape)
+        return spread(grad, ctx.kept_shape, ctx.input_shape)
 
 
 class Mean(Function):
     """y = (Σ a over `axis`) / n;  dy/da = 1/n for every averaged element"""
 
-    example_params = staticmethod(_reduction_examples)
+    example_params = staticmethod(reduction_examples)
 
     @staticmethod
     def forward(ctx, a, *, axis=None, keepdims=False):
         ctx.input_shape = shape = shape_of(a)
         total = _sum(a, axis, keepdims)  # first: numpy validates the axis
-        axes = _reduced_axes(shape, axis)
-        ctx.kept_shape = _kept_shape(shape, axes)
+        axes = reduced_axes(shape, axis)
+        ctx.kept_shape = kept_shape(shape, axes)
         ctx.count = count = float(math.prod(shape[i] for i in axes))
         return divide(total, count)  # exactly np.mean: the sum, then one division (0/0 is nan)
 
     @staticmethod
     def backward(ctx, grad):
-        return _spread(divide(grad, ctx.count), ctx.kept_shape, ctx.input_shape)
+        return spread(divide(grad, ctx.count), ctx.kept_shape, ctx.input_shape)

@@ -12,7 +12,7 @@ from __future__ import annotations
 import numpy as np
 
 from tinygrad_div.engine.function import Function
-from tinygrad_div.engine.ops.reduce import _kept_shape, _reduced_axes, _reduction_examples, _spread
+from tinygrad_div.engine.ops.reduce import kept_shape, reduced_axes, reduction_examples, spread
 from tinygrad_div.engine.value import shape_of
 
 
@@ -34,8 +34,7 @@ class Where(Function):
     def forward(ctx, cond, a, b):
         cond = np.asarray(cond, dtype=bool)
         ctx.weight_a = cond.astype(np.float64) if cond.ndim else float(cond)
-        out = np.where(cond, a, b)
-        return float(out) if out.ndim == 0 else out
+        return np.where(cond, a, b)
 
     @staticmethod
     def backward(ctx, grad):
@@ -51,8 +50,7 @@ class Maximum(Function):
     @staticmethod
     def forward(ctx, a, b):
         ctx.weight_a = _weights(a > b, a == b)
-        out = np.maximum(a, b)
-        return float(out) if type(a) is float and type(b) is float else out
+        return np.maximum(a, b)
 
     @staticmethod
     def backward(ctx, grad):
@@ -68,8 +66,7 @@ class Minimum(Function):
     @staticmethod
     def forward(ctx, a, b):
         ctx.weight_a = _weights(a < b, a == b)
-        out = np.minimum(a, b)
-        return float(out) if type(a) is float and type(b) is float else out
+        return np.minimum(a, b)
 
     @staticmethod
     def backward(ctx, grad):
@@ -93,8 +90,7 @@ class Clip(Function):
         above_lo = np.maximum(a, lo)
         ctx.masks = [np.asarray(m, dtype=np.float64) for m in
                      ((a >= lo) & (a <= hi), (a < lo) & (lo <= hi), (a > hi) | (lo > hi))]
-        out = np.minimum(above_lo, hi)
-        return float(out) if np.ndim(out) == 0 else out
+        return np.minimum(above_lo, hi)
 
     @staticmethod
     def backward(ctx, grad):
@@ -105,18 +101,18 @@ def _extreme(ctx, a, axis, keepdims, reduce):
     shape = shape_of(a)
     out = reduce(a, axis=axis, keepdims=keepdims)  # first: numpy validates the axis (and refuses empty arrays)
     ctx.input_shape = shape
-    ctx.kept_shape = kept = _kept_shape(shape, _reduced_axes(shape, axis))
+    ctx.kept_shape = kept = kept_shape(shape, reduced_axes(shape, axis))
     hit = np.asarray(a) == np.reshape(out, kept)
-    ties = np.sum(hit, axis=_reduced_axes(shape, axis), keepdims=True)
+    ties = np.sum(hit, axis=reduced_axes(shape, axis), keepdims=True)
     ctx.weights = hit / np.maximum(ties, 1)  # ties share evenly; nan hits nothing (and divides by 1, not 0)
-    return float(out) if np.ndim(out) == 0 else out
+    return out
 
 
 class Max(Function):
     """y = max of a over `axis`;  dy/da = [a = y] / (number of elements equal to y)  (ties share, as torch.amax)"""
 
     domain = "distinct"
-    example_params = staticmethod(_reduction_examples)
+    example_params = staticmethod(reduction_examples)
 
     @staticmethod
     def forward(ctx, a, *, axis=None, keepdims=False):
@@ -125,14 +121,14 @@ class Max(Function):
     @staticmethod
     def backward(ctx, grad):
         weights = ctx.weights
-        return _spread(grad, ctx.kept_shape, ctx.input_shape) * (float(weights) if weights.ndim == 0 else weights)
+        return spread(grad, ctx.kept_shape, ctx.input_shape) * (float(weights) if weights.ndim == 0 else weights)
 
 
 class Min(Function):
     """y = min of a over `axis`;  dy/da = [a = y] / (number of elements equal to y)  (ties share, as torch.amin)"""
 
     domain = "distinct"
-    example_params = staticmethod(_reduction_examples)
+    example_params = staticmethod(reduction_examples)
 
     @staticmethod
     def forward(ctx, a, *, axis=None, keepdims=False):
@@ -141,4 +137,4 @@ class Min(Function):
     @staticmethod
     def backward(ctx, grad):
         weights = ctx.weights
-        return _spread(grad, ctx.kept_shape, ctx.input_shape) * (float(weights) if weights.ndim == 0 else weights)
+        return spread(grad, ctx.kept_shape, ctx.input_shape) * (float(weights) if weights.ndim == 0 else weights)

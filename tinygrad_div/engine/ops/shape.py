@@ -73,17 +73,13 @@ class Reshape(Function):
         return [{"shape": (-1,)}, {"shape": shape[::-1]}, {"shape": (1, *shape)}]
 
 
-def _as_data(out):
-    return float(out) if np.ndim(out) == 0 else out
-
-
 class Squeeze(Function):
     """y = a without its axes of length 1 (those in `axis`, or all);  dy/da: the gradient reshaped back"""
 
     @staticmethod
     def forward(ctx, a, *, axis=None):
         ctx.input_shape = shape_of(a)
-        return _as_data(np.squeeze(a, axis))
+        return np.squeeze(a, axis)
 
     @staticmethod
     def backward(ctx, grad):
@@ -212,7 +208,7 @@ class GetItem(Function):
             out = a[index]
         except IndexError as exc:
             raise IndexError(f"index {_short(index)} into a Value of shape {a.shape}: {exc}") from None
-        return float(out) if type(out) is np.float64 else out
+        return out
 
     @staticmethod
     def backward(ctx, grad):
