@@ -59,6 +59,7 @@ ONNX = "tinygrad_div/onnx/"
 EXPORT_TESTS = ("tests/onnx", "tests/commands/test_export_command.py")
 ENGINE = "tinygrad_div/engine/"
 NN = "tinygrad_div/nn/"
+_OP_CHECK = "tests/engine/test_ops.py::test_every_builtin_op_matches_finite_differences"
 GRADCHECK = "tinygrad_div/gradcheck.py"
 OPTIM = "tinygrad_div/optim/"
 DATA = "tinygrad_div/data.py"
@@ -273,6 +274,40 @@ MUTANTS = [
     Mutant("softplus-second-order", NN + "functional.py",
            "return grad * (s if isinstance(x, Value) else s.data)", "return grad * s.data",
            "Softplus' second derivative lost (σ(x) a constant in the recorded backward)"),
+    # -- issue 16's ops: convolution, pooling, batch norm, activations -----------------------------
+    Mutant("conv-bias-mean", OPS + "conv.py", "grad_b = np.sum(grad, axis=(0, *range(2, len(grad.shape))))",
+           "grad_b = np.mean(grad, axis=(0, *range(2, len(grad.shape))))",
+           "conv's bias gradient averaged over the batch and positions, not summed", (_OP_CHECK + "[Conv]",)),
+    Mutant("conv-columns-constant", OPS + "conv.py",
+           "columns = ctx.columns if not isinstance(x, Value) and ctx.columns is not None else",
+           "columns = ctx.columns if ctx.columns is not None else",
+           "conv's recorded backward takes x's windows as constants (no d²L/dw dx)", (_OP_CHECK + "[Conv]",)),
+    Mutant("fold-no-dilation", OPS + "windows.py", "target = tuple(slice(o * d, o * d + s * (m - 1) + 1, s)",
+           "target = tuple(slice(o, o + s * (m - 1) + 1, s)",
+           "the windows' gradient scattered as if undilated", (_OP_CHECK + "[Conv]", _OP_CHECK + "[MaxPool]")),
+    Mutant("maxpool-ties-each-all", OPS + "pool.py",
+           "weights = hit / np.maximum(np.sum(hit, axis=-1, keepdims=True), 1)", "weights = hit * 1.0",
+           "max_pool2d gives every tied maximum the whole gradient",
+           ("tests/engine/test_conventions.py::test_max_pool_ties_share_the_gradient_evenly",)),
+    Mutant("avgpool-no-count", OPS + "pool.py", "share = np.reshape(grad / ctx.count,", "share = np.reshape(grad,",
+           "avg_pool2d's gradient not divided by the window size", (_OP_CHECK + "[AvgPool]",)),
+    Mutant("batchnorm-no-mean-term", OPS + "batch_norm.py", "g = g - np.mean(grad, axis=axes, keepdims=True) - x_hat",
+           "g = g - x_hat", "batch_norm's input gradient forgets that the batch mean depends on x",
+           (_OP_CHECK + "[BatchNorm]",)),
+    Mutant("batchnorm-running-var-biased", OPS + "batch_norm.py", "/ (count - 1))", "/ count)",
+           "batch_norm's running variance biased (PyTorch keeps the unbiased one)",
+           ("tests/engine/test_batch_norm.py::test_running_statistics_follow_pytorchs_update_in_place",)),
+    Mutant("batchnorm-second-order", OPS + "batch_norm.py",
+           "x_hat, inv = normalised(ctx, x if isinstance(x, Value) else", "x_hat, inv = normalised(ctx, x.detach() if "
+           "isinstance(x, Value) else", "batch_norm's recorded backward takes x̂ and 1/σ as constants",
+           (_OP_CHECK + "[BatchNorm]",)),
+    Mutant("gelu-no-density-term", OPS + "activation.py", "return cdf + x * (np.exp(-0.5 * (x * x)) * NORMAL)",
+           "return cdf", "gelu's derivative Φ(x) alone (the x·φ(x) term lost)", (_OP_CHECK + "[GELU]",)),
+    Mutant("erf-derivative", OPS + "activation.py", "np.exp(-(x * x))", "np.exp(-x)",
+           "erf's derivative wrong: only gelu's second derivative sees it", (_OP_CHECK + "[GELU]",)),
+    Mutant("leaky-relu-slope-above-zero", OPS + "activation.py", "ctx.weight = weight = 1.0 if x > 0 else",
+           "ctx.weight = weight = 1.0 if x >= 0 else", "leaky_relu's gradient at 0 is 1 (PyTorch: the slope)",
+           ("tests/engine/test_conventions.py::test_leaky_relu_gradient_at_zero_is_the_slope",)),
     Mutant("pow-b-needs-base", OPS + "arithmetic.py", "        if ctx.needs_input_grad[1]:\n            # 1 added",
            "        if ctx.needs_input_grad[0] and ctx.needs_input_grad[1]:\n            # 1 added",
            "2.0 ** x gives x no gradient (the exponent's gradient only when the base needs one too)"),
