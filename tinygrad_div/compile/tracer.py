@@ -22,11 +22,14 @@ from tinygrad_div.compile.builder import Builder
 from tinygrad_div.compile.errors import TraceError, user_line
 from tinygrad_div.compile.lower import Node, rules
 from tinygrad_div.compile.runtime import needs, same_bits
+from tinygrad_div.engine import mode
 from tinygrad_div.engine.mode import state
 from tinygrad_div.engine.value import Value, new_value, to_data
 
 
-class Tracer:
+class Tracer(mode.Tracer):
+    """The engine's tracer (`engine.mode.Tracer`) while td.compile traces a step."""
+
     def __init__(self, builder: Builder, names: dict[int, str]) -> None:
         self.b = builder
         self.names = names  # id(Value) -> readable name, from the step's closure (see naming)

@@ -8,7 +8,8 @@ stops recording in all of them.
 The engine depends on no tool: a tool that wants to watch every op (anomaly
 detection, in `tinygrad_div.anomaly`) installs an `Observer` in `state.anomaly`, and
 learns which node's backward rule is running from `state.backward_node`, which the
-backward loop keeps up to date.
+backward loop keeps up to date; a tool that records ops as a program (`tinygrad_div.compile`,
+`tinygrad_div.onnx`) installs a `Tracer` in `state.tracer`.
 """
 
 from __future__ import annotations
@@ -28,6 +29,21 @@ class Observer(Protocol):
         """After every backward rule: `grads` has one entry per input of `ctx`."""
 
 
+class Tracer(Protocol):
+    """What the engine calls while `state.tracer` holds one: a tool recording a step as a program
+    (tinygrad_div.compile) or a model as a graph (tinygrad_div.onnx)."""
+
+    def record(self, op: type, inputs: tuple, params: dict, out: Any) -> None:
+        """After every op (Function.apply): `out` is its Value, `out.grad_fn` its node or None."""
+
+    def compare(self, symbol: str, a: Any, b: Any, out: Any) -> Any:
+        """After every comparison (engine.ops.compare): returns the mask to use in place of `out`."""
+
+    def refuse(self, what: str) -> None:
+        """Before data leaves a Value as a Python value (float(v), v.item(), bool(v), np.asarray(v), ...):
+        raise if the recording cannot keep it, else return."""
+
+
 class _State:
     __slots__ = ("grad_enabled", "anomaly", "backward_node", "tracer", "data_changed")
 
@@ -35,7 +51,7 @@ class _State:
         self.grad_enabled = True  # record new ops for backpropagation
         self.anomaly: Observer | None = None  # None, or the observer that checks every op
         self.backward_node: Any = None  # the node whose backward rule is running; None outside backward
-        self.tracer: Any = None  # while tinygrad_div.compile traces a step: told of every op (Function.apply)
+        self.tracer: Tracer | None = None  # while a tool records (compile, onnx): told of every op
         self.data_changed = 0  # the clock at the latest change of any Value's data (Value.increment_version)
 
 

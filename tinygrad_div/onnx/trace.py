@@ -22,7 +22,7 @@ import numpy as np
 
 from tinygrad_div.anomaly import AnomalyError, detect_anomaly, format_site
 from tinygrad_div.engine.function import Function
-from tinygrad_div.engine.mode import enable_grad, state
+from tinygrad_div.engine.mode import Tracer, enable_grad, state
 from tinygrad_div.engine.value import Value, to_data
 from tinygrad_div.onnx.errors import ExportError
 
@@ -67,7 +67,7 @@ class Trace:
     recorder: Recorder | None = None  # what the engine told while the model ran
 
 
-class Recorder:
+class Recorder(Tracer):
     """What the engine tells while the model runs (`state.tracer`): each op's keyword parameters, and each
     comparison's mask with its operands, so that a mask computed from the inputs becomes ONNX ops, not data."""
 
