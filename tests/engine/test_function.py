@@ -612,3 +612,19 @@ def test_compiling_a_step_with_a_several_output_op_is_refused_in_one_line():
     with pytest.raises(Exception, match="SinCos \\(an op with several outputs or an integer output\\)") as info:
         step(np.ones(3))
     assert type(info.value).__name__ == "TraceError"
+
+
+def test_a_user_ops_value_error_is_not_relabelled_when_its_source_cannot_be_read():
+    """An op defined in exec'd code (python -c, a notebook cell, the REPL): with no source to tell a `raise`
+    statement from numpy's refusal, the op's own error reaches the user unchanged."""
+    namespace: dict = {"Function": Function, "np": np}
+    exec(compile(  # noqa: S102  (an op whose source file does not exist)
+        "class SameShape(Function, register=False):\n"
+        "    @staticmethod\n"
+        "    def forward(ctx, a, b):\n"
+        "        if np.shape(a) != np.shape(b):\n"
+        "            raise ValueError('a and b must have the same shape')\n"
+        "        return a + b\n", "<no such file>", "exec"), namespace)
+    with pytest.raises(ValueError, match="^a and b must have the same shape$") as info:
+        namespace["SameShape"].apply(Value(np.ones(2)), Value(np.ones(3)))
+    assert type(info.value) is ValueError

@@ -372,18 +372,35 @@ def numpy_refused(cls: type[Function], datas: list, exc: ValueError) -> bool:
     where = traceback.extract_tb(exc.__traceback__)[-1]
     if os.path.abspath(where.filename).startswith(_NUMPY_DIR):
         return True
-    if where.lineno in _raise_lines(where.filename):
+    builtin = cls.__module__.startswith(_OPS_PACKAGE)
+    raise_lines = _raise_lines(where.filename, _stamp(where.filename))
+    if raise_lines is None:  # no source to read (exec, python -c, the REPL): never relabel a user's error
+        return builtin
+    if where.lineno in raise_lines:
         return False
-    return cls.__module__.startswith(_OPS_PACKAGE) or not _shapes_fit(cls.shapes, [shape_of(d) for d in datas])
+    return builtin or not _shapes_fit(cls.shapes, [shape_of(d) for d in datas])
+
+
+def _stamp(filename: str) -> tuple[float, int] | None:
+    """The file's modification time and size: a cache key that changes when the file is edited or reloaded."""
+    try:
+        info = os.stat(filename)
+    except OSError:
+        return None
+    return info.st_mtime, info.st_size
 
 
 @functools.lru_cache(maxsize=64)
-def _raise_lines(filename: str) -> frozenset[int]:
-    """The lines of `filename` that belong to a `raise` statement (empty when its source is not at hand)."""
+def _raise_lines(filename: str, stamp: tuple[float, int] | None) -> frozenset[int] | None:
+    """The lines of `filename` that belong to a `raise` statement; None when its source is not at hand."""
+    linecache.checkcache(filename)
+    lines = linecache.getlines(filename)
+    if stamp is None or not lines:
+        return None
     try:
-        tree = ast.parse("".join(linecache.getlines(filename)))
+        tree = ast.parse("".join(lines))
     except (SyntaxError, ValueError):
-        return frozenset()
+        return None
     return frozenset(line for node in ast.walk(tree) if isinstance(node, ast.Raise)
                      for line in range(node.lineno, (node.end_lineno or node.lineno) + 1))
 
