@@ -56,10 +56,13 @@ def _default(id: str, signature: str, old: str, new: str, why: str) -> Mutant:
 OPS = "tinygrad_div/engine/ops/"
 ONNX = "tinygrad_div/onnx/"
 #: the export path's mutants run the export tests (an ONNX mutant cannot change what the engine's tests see)
-EXPORT_TESTS = ("tests/onnx", "tests/commands/test_export_command.py")
+EXPORT_TESTS = ("tests/onnx", "tests/commands/test_export_command.py", "tests/test_cross_path.py")
 ENGINE = "tinygrad_div/engine/"
 NN = "tinygrad_div/nn/"
 _OP_CHECK = "tests/engine/test_ops.py::test_every_builtin_op_matches_finite_differences"
+CROSSPATH = "tinygrad_div/crosspath/"
+#: the cross-path registry's mutants run its test (its self-tests hold each comparison to a wrong path)
+CROSSPATH_TESTS = ("tests/test_cross_path.py",)
 GRADCHECK = "tinygrad_div/gradcheck.py"
 OPTIM = "tinygrad_div/optim/"
 DATA = "tinygrad_div/data.py"
@@ -106,6 +109,15 @@ MUTANTS = [
            "Where.apply(zero & finite, kept, Where.apply(zero, 0.0, grad_a))",
            "Where.apply(zero & finite, kept, grad_a)",
            "recorded a**0 with an infinite or nan upstream gradient: nan (raw: +0)"),
+    Mutant("pow-a-recorded-signed-zero", OPS + "arithmetic.py", "np.where(zero & (raw(a) == 0.0), 1.0, -0.0)",
+           "np.where(zero & (raw(a) == 0.0), 1.0, 0.0)",
+           "recorded (-0.0) ** -2 gives -inf where eager gives inf: adding +0.0 turns a = -0.0 into +0.0"),
+    Mutant("pow-a-recorded-zero-exponent", OPS + "arithmetic.py",
+           "            if np.any(zero):  # exactly +0 where b = 0", "            if False:  # exactly +0 where b = 0",
+           "recorded base gradient at b = -0.0 is -0.0 (or nan at a = nan) where eager's is exactly +0"),
+    Mutant("pow-a-recorded-zero-exponent-cut", OPS + "arithmetic.py",
+           "Where.apply(zero & finite, kept, Where.apply(zero, 0.0, grad_a))", "Where.apply(zero, 0.0, grad_a)",
+           "recorded base gradient at b = 0 selected as a constant: the mixed second derivative 1/a lost"),
     Mutant("pow-b-base-zero", OPS + "arithmetic.py", "np.log(a + ((raw(a) == 0.0) & (raw(b) >= 0.0)))",
            "np.log(a)", "exponent gradient at base 0 is 0·(-inf) = nan (the issue's bug 1)"),
     Mutant("pow-b-negative-base", OPS + "arithmetic.py", "np.log(a + ((raw(a) == 0.0) & (raw(b) >= 0.0)))",
@@ -575,6 +587,28 @@ MUTANTS = [
            "return [_output(fn, positions[0])]", "gradcheck of a tuple checks its first output only", KIT_TESTS),
     Mutant("kit-format-columns", ENGINE + "value.py", "format(x, spec).rjust(width)", "format(x, spec)",
            "an f-string of an array with its columns unaligned (numpy aligns them)", KIT_TESTS),
+    # -- the cross-path registry: its bitwise comparison, its tolerances, its refusal rule, its cases -------
+    *[Mutant(id_, CROSSPATH + path, original, mutated, why, CROSSPATH_TESTS) for id_, path, original, mutated, why in (
+        ("crosspath-signed-zero", "report.py", "(a.view(np.int64) == b.view(np.int64))", "(a == b)",
+         "-0.0 and +0.0 compare equal: a compiled sign error passes"),
+        ("crosspath-nan-any", "report.py", "| (np.isnan(a) & np.isnan(b))", "| np.isnan(a)",
+         "a nan from a path equals any number eager gives"),
+        ("crosspath-gradients-skipped", "report.py", "enumerate(zip(got.grads, expected.grads))",
+         "enumerate(zip(got.grads[:0], expected.grads))", "only the forward output compared, never a gradient"),
+        ("crosspath-refusal-unnamed", "report.py", "        if self.op in str(exc):\n", "        if True:\n",
+         "any error counts as a refusal, named or not"),
+        ("crosspath-scalar-self", "paths.py", 'report.compare("eager scalar", as_scalar, got, flat)',
+         'report.compare("eager scalar", as_scalar, flat, flat)', "the eager scalar path compared with itself"),
+        ("crosspath-onnx-rtol", "onnx_path.py", "RTOL, RTOL32 = 1e-12, 1e-5", "RTOL, RTOL32 = 1e-6, 1e-5",
+         "ONNX float64 held to 1e-6"),
+        ("crosspath-onnx-slack", "onnx_path.py", "SLACK = 8.0", "SLACK = 1e6",
+         "ONNX allowed a million times what rounding moves eager's answer"),
+        ("crosspath-onnx-nonfinite", "onnx_path.py", "(np.isnan(e) & np.isnan(got)) | (got == e))",
+         "~np.isfinite(got))", "any inf or nan accepted where eager has inf or nan"),
+        ("crosspath-edges-no-nan", "samples.py", "-np.inf, np.nan, 1.0,", "-np.inf, 1.0,", "nan never an input"),
+        ("crosspath-no-ties", "samples.py", "    if len(floats) > 1:\n", "    if False:\n",
+         "inputs never equal: maximum at a = b, clip at a = lo = hi untried"),
+    )],
 ]
 
 

@@ -181,6 +181,46 @@ class Cumulative(Function, register=False):
         return np.flip(np.cumsum(np.flip(grad, -1), axis=-1), -1)
 
 
+class DoubleRoundedOff(Function, register=False):
+    """y = 2a, exported as a · 2(1 + 1e-10): off by 1e-10 relative, everywhere."""
+
+    @staticmethod
+    def forward(ctx, a):
+        return 2.0 * a
+
+    @staticmethod
+    def backward(ctx, grad):
+        return 2.0 * grad
+
+    @staticmethod
+    def to_onnx(ctx, g, x):
+        return g.op("Mul", x, g.constant(2.0 * (1.0 + 1e-10)))
+
+
+class CopyAsRatio(Function, register=False):
+    """y = a, exported as (a · a) / a: nan at 0 and at ±inf, where eager gives 0 and ±inf."""
+
+    @staticmethod
+    def forward(ctx, a):
+        return 1.0 * a
+
+    @staticmethod
+    def backward(ctx, grad):
+        return 1.0 * grad
+
+    @staticmethod
+    def to_onnx(ctx, g, x):
+        return g.op("Div", g.op("Mul", x, x), x)
+
+
+def test_bits_are_compared_signed_zeros_and_nans_included():
+    from tinygrad_div.crosspath.report import same
+
+    assert not same(-0.0, 0.0) and not same(np.array([0.0, -0.0]), np.array([0.0, 0.0]))
+    assert same(np.nan, -np.nan) and not same(np.nan, 1.0) and not same(1.0, np.nan)
+    assert not same(np.array([1.0]), 1.0) and not same(np.zeros(2), np.zeros((2, 1)))
+
+
 def test_a_scalar_branch_off_by_one_ulp_is_caught():
     report = check_paths(OffByOneUlp, paths=("eager scalar",))
     assert report.on("eager scalar") and "element" in report.on("eager scalar")[0].case
@@ -218,6 +258,11 @@ def test_an_onnx_rule_wrong_only_at_an_edge_is_caught_and_a_refusal_by_name_is_n
     pytest.importorskip("onnxruntime")
     wrong = check_paths(AbsViaSquareRoot, paths=("onnx float64",))
     assert any("where eager gives 1e-300" in d.detail for d in wrong.on("onnx float64")), str(wrong)
+    off = check_paths(DoubleRoundedOff, paths=("onnx float64",))
+    assert off.on("onnx float64") and not off.refusals, str(off)
+    at_inf = Group(Case([np.array([1.0, 2.0])], {}), [Case([np.array([np.inf, 1.0])], {}, "inf")])
+    ratio = check_paths(CopyAsRatio, paths=("onnx float64",), cases=[at_inf])
+    assert [d.detail for d in ratio.on("onnx float64")] == ["output 0: nan at [0] where eager gives inf"]
     refused = check_paths(Cumulative, paths=("onnx float64", "onnx float32"))
     assert refused.ok and refused.refusals["onnx float64"].startswith("ExportError: Cumulative")
 

@@ -18,7 +18,7 @@ import tempfile
 from tinygrad_div.crosspath.onnx_path import check_onnx
 from tinygrad_div.crosspath.paths import check_compile, check_create_graph, check_scalar, eager
 from tinygrad_div.crosspath.report import PATHS, Disagreement, Report
-from tinygrad_div.crosspath.samples import Case, Group, groups
+from tinygrad_div.crosspath.samples import Case, Group, compile_groups, groups
 from tinygrad_div.engine.function import Function
 
 __all__ = ["check_paths", "PATHS", "Report", "Disagreement", "Case", "Group", "groups"]
@@ -30,8 +30,10 @@ def check_paths(op: type[Function], paths: tuple[str, ...] = PATHS, cases: list[
     if unknown:
         raise ValueError(f"unknown path {unknown[0]!r}: the paths are {', '.join(PATHS)}")
     report = Report(op.__name__, tuple(paths))
+    derived = groups(op) if cases is None else cases
+    more = compile_groups(op, derived) if cases is None else []
     with tempfile.TemporaryDirectory(prefix="tinygrad_div_paths_") as folder:
-        for group in groups(op) if cases is None else cases:
+        for k, group in enumerate(derived + more):
             references = []
             for case in group.cases:
                 try:
@@ -39,6 +41,14 @@ def check_paths(op: type[Function], paths: tuple[str, ...] = PATHS, cases: list[
                 except Exception:  # noqa: BLE001  (an input the op itself refuses: no path is asked)
                     references.append(None)
                     report.skipped += 1
+            if not any(r is not None for r in references):
+                continue
+            if k >= len(derived):  # scalars and captured constants: what compiled rules specialise on
+                if "create_graph" in paths:
+                    check_create_graph(report, op, group, references)
+                if "compile" in paths:
+                    check_compile(report, op, group, references)
+                continue
             if "eager scalar" in paths:
                 check_scalar(report, op, group, references)
             if "create_graph" in paths:

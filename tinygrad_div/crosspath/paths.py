@@ -5,10 +5,11 @@
     compile        td.compile traced on the group's base case, then called on every variant: forward
                    output and every gradient as eager's, nan for nan
 
-Every path computes the loss (op(inputs) · c).sum() with a fixed cotangent c, so the
-gradient reaching the op is c; c is a parameter too, and its gradient is the op's output
-(1.0 · y: the same bits), which is how a compiled step, which returns only its loss,
-shows its forward output.
+Every path computes the loss (op(inputs) · c).mean() with a fixed cotangent c, so the
+gradient reaching the op is c / n; c is a parameter too, and its gradient is the op's
+output / n, which is how a compiled step, which returns only its loss, shows its forward
+output. The mean (not a sum) divides by the output's size, which a mask's selection
+count changes: what a compiled step must not bake in.
 """
 
 from __future__ import annotations
@@ -33,20 +34,21 @@ SCALAR_POSITIONS = 24
 
 
 class Step:
-    """loss = (op(inputs) · c).sum(), the float inputs and c as parameters, masks and labels as arguments."""
+    """loss = (op(inputs) · c).mean(), the float inputs and c as parameters, masks and labels as arguments."""
 
     def __init__(self, op: type[Function], case: Case) -> None:
         self.op = op
         self.structure = case
-        self.leaves = [Value(x) for x in case.inputs if is_float(x)]
+        #: the float inputs that are parameters (require grad); the others are constants of the step
+        self.at = [i for i, x in enumerate(case.inputs) if is_float(x) and i not in case.constants]
+        self.leaves = [Value(case.inputs[i]) for i in self.at]
         self.cot = Value(1.0)
         self.output: Any = None
 
     def load(self, case: Case, output_shape: tuple) -> list:
         """Set the parameters to the case's floats (and c to fit the output); its masks and labels, in order."""
-        floats = iter([x for x in case.inputs if is_float(x)])
-        for leaf in self.leaves:
-            leaf.data = next(floats)
+        for i, leaf in zip(self.at, self.leaves):
+            leaf.data = case.inputs[i]
             leaf.grad = None
         self.cot.data = cotangent(output_shape)
         self.cot.grad = None
@@ -54,12 +56,13 @@ class Step:
 
     def __call__(self, *given: Any) -> Value:
         given_ = iter(given)
-        leaves = iter(self.leaves)
-        inputs = [next(leaves) if is_float(x) else walk(x, lambda _: next(given_)) for x in self.structure.inputs]
+        leaves = dict(zip(self.at, self.leaves))
+        inputs = [leaves[i] if i in leaves else x if is_float(x) else walk(x, lambda _: next(given_))
+                  for i, x in enumerate(self.structure.inputs)]
         params = {k: walk(v, lambda _: next(given_)) for k, v in self.structure.params.items()}
         y = joined_outputs(self.op.apply(*inputs, **params))
         self.output = y
-        return (y * self.cot).sum()
+        return (y * self.cot).mean()
 
     def function(self) -> Callable:
         """The step as a function of positional parameters only (what td.compile takes)."""
@@ -110,7 +113,9 @@ def quietly(fn: Callable, *args: Any) -> Any:
 
 
 def eager(op: type[Function], case: Case, create_graph: bool = False) -> Result:
-    """The reference: the op on Values, then the backward pass of (y · c).sum()."""
+    """The reference: the op on Values, then the backward pass of (y · c).mean().
+
+    Its gradients: one per float input that is a parameter, then c's (the output / n)."""
     return quietly(_eager, op, case, create_graph)
 
 
@@ -121,8 +126,8 @@ def _eager(op: type[Function], case: Case, create_graph: bool) -> Result:
     outputs = [step.output.data]
     if not create_graph:
         loss.backward()
-        return Result(outputs, [leaf.grad for leaf in step.leaves])
-    grads = grad(loss, step.leaves, create_graph=True, allow_unused=True)
+        return Result(outputs, [leaf.grad for leaf in step.leaves] + [step.cot.grad])
+    grads = grad(loss, [*step.leaves, step.cot], create_graph=True, allow_unused=True)
     if op.twice_differentiable:  # the second order must run (its values: gradgradcheck, test_differential)
         recorded = [g.sum() for g in grads if isinstance(g, Value) and g.requires_grad]
         if recorded:
@@ -146,9 +151,11 @@ def check_scalar(report: Report, op: type[Function], group: Group, references: l
                 scalar = None
             if scalar is None:
                 break
+            # the output as one number (a scalar's reshape is a one-element array); c's gradient repeats it
             flat = Result([float(np.ravel(o)[0]) for o in array.outputs],
-                          [None if g is None else float(np.ravel(g)[0]) for g in array.grads])
-            got = Result([o if type(o) is float else float(np.ravel(o)[0]) for o in scalar.outputs], scalar.grads)
+                          [None if g is None else float(np.ravel(g)[0]) for g in array.grads[:-1]])
+            got = Result([o if type(o) is float else float(np.ravel(o)[0]) for o in scalar.outputs],
+                         scalar.grads[:-1])
             report.compare("eager scalar", as_scalar, got, flat)
 
 
@@ -179,4 +186,4 @@ def check_compile(report: Report, op: type[Function], group: Group, references: 
             if case is group.base:
                 return  # not compiled at all: the variants would only repeat it
             continue
-        report.compare("compile", case, Result([step.cot.grad], [leaf.grad for leaf in step.leaves]), ref)
+        report.compare("compile", case, Result([], [leaf.grad for leaf in step.leaves] + [step.cot.grad]), ref)

@@ -65,7 +65,8 @@ class Report:
         for k, (a, b) in enumerate(zip(got.grads, expected.grads)):
             if (a is None) != (b is None) or (a is not None and not same(a, b)):
                 what = f"{a!r:.40} where eager gives {b!r:.40}" if a is None or b is None else first_difference(a, b)
-                self.disagree(path, case, f"gradient of input {k}: {what}")
+                whose = "the output (c's gradient)" if k == len(got.grads) - 1 else f"gradient of input {k}"
+                self.disagree(path, case, f"{whose}: {what}")
 
     def disagree(self, path: str, case: Case, detail: str) -> None:
         self.disagreements.append(Disagreement(self.op, path, describe(case), detail))

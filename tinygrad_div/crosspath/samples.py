@@ -43,6 +43,8 @@ class Case:
     inputs: list
     params: dict
     label: str = "base"
+    #: the float inputs passed as constants (raw data: no gradient; a compiled step's captured numbers)
+    constants: tuple[int, ...] = ()
 
 
 @dataclass
@@ -167,3 +169,31 @@ def describe(case: Case) -> str:
     text = ", ".join(show(x) for x in case.inputs)
     extra = "".join(f", {k}={show(v)}" for k, v in case.params.items())
     return f"({text}{extra}) [{case.label}]"
+
+
+#: the numbers a step captures as constants (x ** 2.0, x * 0.5, ...): where compiled rules specialise
+CONSTANTS = (2.0, 0.0, 0.5, -1.0, np.nan)
+
+
+def compile_groups(op: type[Function], groups_: list[Group]) -> list[Group]:
+    """More groups for the paths that specialise on how an input arrives (td.compile, create_graph):
+    every input a Python float (scalar rules), and each float input in turn a captured constant."""
+    found = []
+    first = groups_[0].base if groups_ else None
+    if first is not None and first.inputs and all(is_float(x) for x in first.inputs):
+        count = len(first.inputs)
+        base = Case([float(np.ravel(x)[0]) for x in first.inputs], first.params, "scalars")
+        scalar = [Case([EDGES[(k + 7 * i) % len(EDGES)] for i in range(count)], first.params, f"scalar edges {k}")
+                  for k in range(len(EDGES))]
+        scalar += [Case([value] * count, first.params, f"scalar ties {value}") for value in GRID]
+        found.append(Group(base, scalar))
+    if op.shapes == "broadcast":
+        for group in groups_[:1]:
+            floats = [i for i, x in enumerate(group.base.inputs) if is_float(x)]
+            for i in floats if len(floats) > 1 else []:
+                for value in CONSTANTS:
+                    def fixed(case: Case, i: int = i, value: float = value) -> Case:
+                        inputs = [value if k == i else x for k, x in enumerate(case.inputs)]
+                        return Case(inputs, case.params, f"{case.label}, input {i} the constant {value}", (i,))
+                    found.append(Group(fixed(group.base), [fixed(c) for c in group.variants if c.label[:5] == "edges"]))
+    return found
