@@ -369,3 +369,23 @@ def test_a_user_function_that_indexes_exports_through_its_forward(tmp_path):
     x = np.random.default_rng(0).normal(size=(5, 3))
     np.testing.assert_allclose(session(tmp_path / "m.onnx").run(None, {"input": x})[0],
                                x[:, 0] - x[:, -1] + 2 * x[:, 1], rtol=1e-12)
+
+
+def test_a_module_in_training_mode_exports_in_eval_mode_and_is_put_back(tmp_path):
+    """As torch.onnx.export: dropout off and batch norm on its running statistics in the file, no running
+    statistic moved by the export's runs, and the module still in training mode afterwards."""
+    from tinygrad_div import nn
+
+    td.manual_seed(0)
+    model = nn.Sequential(nn.Linear(3, 4), nn.BatchNorm1d(4), nn.Dropout(0.5), nn.Linear(4, 2))
+    x = np.random.default_rng(1).normal(size=(5, 3))
+    model(Value(x))  # one training step's statistics, so that running and batch statistics differ
+    before = {k: np.array(v, copy=True) for k, v in model.state_dict().items()}
+    export(model, x, tmp_path / "m.onnx")
+    assert model.training and all(m.training for m in model.modules())
+    after = model.state_dict()
+    assert all(np.array_equal(before[k], after[k]) for k in before)
+    model.eval()
+    expected = model(Value(x)).data
+    got = session(tmp_path / "m.onnx").run(None, {"input": x})[0]
+    assert relative_error(got, expected) < RTOL_64

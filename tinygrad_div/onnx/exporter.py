@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import os
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from typing import Any
 
 import numpy as np
@@ -55,11 +56,27 @@ def export(
     examples = _examples(example_inputs)
     input_names = _names(input_names, len(examples), "input")
     names = _parameter_names(model)
-    traces, batch = _trace(model, examples, names, dynamic_batch)
+    with _eval_mode(model):
+        traces, batch = _trace(model, examples, names, dynamic_batch)
     output_names = _names(output_names, len(traces[0].outputs), "output")
     proto = builder.build(traces[0], input_names, output_names, dtype, batch, OPSET, IR_VERSION, traces[1:])
     write_atomically(path, lambda file: file.write(proto.SerializeToString()))
     return proto
+
+
+@contextmanager
+def _eval_mode(model: Any) -> Iterator[None]:
+    """A module in training mode exports in eval mode and is put back after, as torch.onnx.export does:
+    the model a user ships is the inference one (dropout off, batch norm on its running statistics),
+    and exporting (which runs the model several times) moves no running statistic."""
+    training = getattr(model, "training", False) is True and callable(getattr(model, "eval", None))
+    if training:
+        model.eval()
+    try:
+        yield
+    finally:
+        if training:
+            model.train()
 
 
 def _require_onnx():
