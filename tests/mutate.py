@@ -248,9 +248,9 @@ MUTANTS = [
            "return tuple(grad[(*lead, -1 - k)] for k in range(ctx.count))",
            "Stack gives each input another input's gradient (reversed)"),
     Mutant("squeeze-axis-front", OPS + "shape.py",
-           "        ctx.input_shape = shape_of(a)\n        return _as_data(np.squeeze(a, axis))\n",
+           "        ctx.input_shape = shape_of(a)\n        return np.squeeze(a, axis)\n",
            "        ctx.input_shape = (1, *np.shape(np.squeeze(a, axis)))\n"
-           "        return _as_data(np.squeeze(a, axis))\n",
+           "        return np.squeeze(a, axis)\n",
            "Squeeze's gradient gets the removed axis back at the front, not where it was"),
     Mutant("expand-dims-not-undone", OPS + "shape.py",
            "        return np.expand_dims(a, axis)\n\n    @staticmethod\n    def backward(ctx, grad):\n"
