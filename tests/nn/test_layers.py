@@ -288,3 +288,13 @@ def test_the_new_layers_against_torch():
     theirs.load_state_dict({k: torch.from_numpy(v) for k, v in ours.state_dict().items()})
     idx = np.array([[0, 5, 2]])
     np.testing.assert_array_equal(ours(idx).data, theirs(torch.from_numpy(idx)).detach().numpy())
+
+
+@pytest.mark.parametrize("layer", ["ReLU", "Tanh", "Sigmoid"])
+def test_activation_layers_take_raw_arrays_as_linear_does(layer):
+    from tinygrad_div import nn as tnn
+
+    x = np.array([-1.0, 0.5])
+    out = getattr(tnn, layer)()(x)
+    assert isinstance(out, Value)
+    assert out.data.tolist() == getattr(tnn, layer)()(Value(x)).data.tolist()

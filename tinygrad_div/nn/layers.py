@@ -20,6 +20,7 @@ from typing import Any
 
 import numpy as np
 
+from tinygrad_div.engine import ops
 from tinygrad_div.engine.ops.functional import flatten
 from tinygrad_div.engine.randomness import default_generator, generator_argument
 from tinygrad_div.engine.value import Value
@@ -93,22 +94,22 @@ class Linear(Module):
 class Sigmoid(Module):
     """y = σ(x) = 1 / (1 + e^−x), elementwise."""
 
-    def forward(self, x: Value) -> Value:
-        return x.sigmoid()
+    def forward(self, x: Any) -> Value:
+        return ops.Sigmoid.apply(x)  # a Value, or raw data as the other layers take it
 
 
 class Tanh(Module):
     """y = tanh(x), elementwise."""
 
-    def forward(self, x: Value) -> Value:
-        return x.tanh()
+    def forward(self, x: Any) -> Value:
+        return ops.Tanh.apply(x)  # a Value, or raw data as the other layers take it
 
 
 class ReLU(Module):
     """y = max(x, 0), elementwise (gradient 0 at x = 0, as PyTorch)."""
 
-    def forward(self, x: Value) -> Value:
-        return x.relu()
+    def forward(self, x: Any) -> Value:
+        return ops.ReLU.apply(x)  # a Value, or raw data as the other layers take it
 
 
 class Identity(Module):
