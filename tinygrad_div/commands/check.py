@@ -28,6 +28,7 @@ from typing import Any, TextIO
 
 from tinygrad_div.commands.usage import UsageError, integer
 from tinygrad_div.engine.function import Function, registered_ops
+from tinygrad_div.testing.errors import OpCheckError
 
 #: The module whose ops are checked when no --module is given.
 BUILTIN_MODULE = "tinygrad_div.engine.ops"
@@ -113,7 +114,7 @@ def check_one(op: type[Function], examples: int, check_op: Any, paths: Any = Non
     except SystemExit as exc:  # an op that calls sys.exit() fails; it does not end the command
         return OpResult(op, failure=f"{op.__name__}: called sys.exit({exc.code!r}) while being checked")
     except Exception as exc:  # a broken user op must not stop the other rows
-        message = str(exc) if type(exc).__name__ == "OpCheckError" else f"{op.__name__}: {type(exc).__name__}: {exc}"
+        message = str(exc) if isinstance(exc, OpCheckError) else f"{op.__name__}: {type(exc).__name__}: {exc}"
         return OpResult(op, failure=message)
 
 
