@@ -8,19 +8,17 @@ from __future__ import annotations
 
 import argparse
 
-from tinygrad_div.commands.usage import UsageError, integer
+from tinygrad_div.commands.usage import add_hidden_argument, hidden_sizes
 from tinygrad_div.division.derivation import derivation
 
 HELP = "print the notes' chain rule as the code td.compile derives for the network"
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--hidden", type=integer, nargs="*", default=[], metavar="N",
-                        help="hidden layer sizes (default: none, the notes' single neuron)")
+    add_hidden_argument(parser)
 
 
 def command(args: argparse.Namespace) -> int:
-    if any(n < 1 for n in args.hidden):
-        raise UsageError(f"--hidden: each layer needs at least 1 neuron, got {args.hidden}")
-    print(derivation(tuple(args.hidden)), end="")
+    hidden = hidden_sizes(args)
+    print(derivation(hidden), end="")
     return 0

@@ -8,25 +8,23 @@ from __future__ import annotations
 
 import argparse
 
-from tinygrad_div.commands.usage import UsageError, integer
+from tinygrad_div.commands.usage import add_hidden_argument, hidden_sizes
 from tinygrad_div.division.derivation import SAMPLE, explanations
 
 HELP = "spell out the gradient of every weight of the notes' network as chain-rule products, with numbers"
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--hidden", type=integer, nargs="*", default=[], metavar="N",
-                        help="hidden layer sizes (default: none, the notes' single neuron)")
+    add_hidden_argument(parser)
 
 
 def command(args: argparse.Namespace) -> int:
-    if any(n < 1 for n in args.hidden):
-        raise UsageError(f"--hidden: each layer needs at least 1 neuron, got {args.hidden}")
+    hidden = hidden_sizes(args)
     x, t = SAMPLE
-    sizes = " -> ".join(str(n) for n in [2, *args.hidden, 1])
+    sizes = " -> ".join(str(n) for n in [2, *hidden, 1])
     print(f"# The notes' network {sizes} (sigmoid), E = mean((s1 - t)**2), at x = {x.tolist()}, t = {t}, "
           "the weights of seed 0")
-    for explanation in explanations(tuple(args.hidden)):
+    for explanation in explanations(hidden):
         print()
         print(explanation, end="")
     return 0

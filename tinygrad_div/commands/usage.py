@@ -65,3 +65,16 @@ def add_network_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--inputs", choices=INPUT_KINDS, default=defaults.inputs,
                         help="feed (a, b) or (ln a, ln b) to the network "
                              "(default log: one neuron then divides exactly)")
+
+
+def add_hidden_argument(parser: argparse.ArgumentParser) -> None:
+    """`--hidden N ...`: the hidden layers of the notes' network, for the commands that derive or explain it."""
+    parser.add_argument("--hidden", type=integer, nargs="*", default=[], metavar="N",
+                        help="hidden layer sizes (default: none, the notes' single neuron)")
+
+
+def hidden_sizes(args: argparse.Namespace) -> tuple[int, ...]:
+    """The parsed `--hidden` sizes, each at least 1 (else a UsageError naming them)."""
+    if any(n < 1 for n in args.hidden):
+        raise UsageError(f"--hidden: each layer needs at least 1 neuron, got {args.hidden}")
+    return tuple(args.hidden)
